@@ -1,0 +1,103 @@
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from statements import services
+from statements.forms import SeedStatementsForm
+from statements.models import Conversation, Participant, Statement, Vote
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ["title_fi", "slug", "opens_at", "closes_at", "is_published", "show_results"]
+    list_filter = ["is_published", "show_results", "allow_submissions"]
+    search_fields = ["slug", "title_fi", "title_sv", "title_en"]
+    prepopulated_fields = {"slug": ["title_fi"]}
+    fieldsets = [
+        (None, {"fields": ["slug", "is_published"]}),
+        (_("Finnish"), {"fields": ["title_fi", "question_fi", "description_fi"]}),
+        (_("Swedish"), {"fields": ["title_sv", "question_sv", "description_sv"]}),
+        (_("English"), {"fields": ["title_en", "question_en", "description_en"]}),
+        (_("Schedule"), {"fields": ["opens_at", "closes_at", "submissions_close_at"]}),
+        (_("Settings"), {"fields": ["allow_submissions", "max_statement_length", "show_results"]}),
+    ]
+    change_form_template = "admin/statements/conversation/change_form.html"
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/seed/", self.admin_site.admin_view(self.seed_view), name="statements_conversation_seed"),
+        ] + super().get_urls()
+
+    def seed_view(self, request, pk):
+        conversation = get_object_or_404(Conversation, pk=pk)
+        if not self.has_change_permission(request, conversation):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        form = SeedStatementsForm(request.POST or None, request.FILES or None)
+        outcomes = None
+        if request.method == "POST" and form.is_valid():
+            rows = services.seed_rows_parse(form.cleaned_data.get("lines", ""))
+            if form.cleaned_data.get("file_text") is not None:
+                rows += services.seed_rows_parse(form.cleaned_data["file_text"], is_csv=form.cleaned_data["file_is_csv"])
+            outcomes = services.statements_seed_bulk(conversation=conversation, rows=rows, created_by=request.user)
+            added = sum(1 for outcome in outcomes if outcome.statement)
+            messages.success(
+                request,
+                ngettext("%(count)d statement added.", "%(count)d statements added.", added) % {"count": added},
+            )
+            if all(outcome.statement for outcome in outcomes):
+                return HttpResponseRedirect(reverse("admin:statements_conversation_change", args=[pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Add seed statements"),
+            "conversation": conversation,
+            "form": form,
+            "outcomes": [outcome for outcome in outcomes or [] if not outcome.statement],
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/statements/seed.html", context)
+
+
+@admin.register(Statement)
+class StatementAdmin(admin.ModelAdmin):
+    list_display = ["id", "text", "conversation", "origin", "status", "submitted_at"]
+    list_filter = ["status", "origin", "conversation"]
+    search_fields = ["text", "text_sv", "text_en"]
+    readonly_fields = ["origin", "status", "author", "created_by", "submitted_at", "published_at", "decided_at", "original_text"]
+    fields = ["conversation", "text", "text_fi", "text_sv", "text_en", "is_meta", *readonly_fields]
+
+    def has_add_permission(self, request):
+        # Statements are added through the seed form (published at once) or by residents (moderated).
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "conversation", "text"]
+
+
+@admin.register(Participant)
+class ParticipantAdmin(admin.ModelAdmin):
+    list_display = ["pseudonym", "conversation", "created_at", "is_demo"]
+    list_filter = ["conversation", "is_demo"]
+    readonly_fields = ["conversation", "xid", "is_demo", "created_at"]
+    exclude = ["browser_key"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Vote)
+class VoteAdmin(admin.ModelAdmin):
+    list_display = ["participant", "statement", "choice", "updated_at"]
+    list_filter = ["conversation", "choice"]
+    list_select_related = ["participant", "statement"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

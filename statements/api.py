@@ -1,0 +1,169 @@
+"""Residents' API, version 1. Same services and the same cookie participant as the HTML pages."""
+
+from django.http import Http404
+from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, status
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from statements import selectors, services
+from statements.errors import VoxitError
+from statements.participants import ensure_browser_token, participant_for
+from statements.serializers import (
+    ConversationSerializer,
+    ErrorSerializer,
+    MyStatementSerializer,
+    NextStatementSerializer,
+    StatementInputSerializer,
+    StatementSerializer,
+    VoteInputSerializer,
+    VoteResultSerializer,
+    VoteSerializer,
+)
+
+
+class _CsrfCheck(CsrfViewMiddleware):
+    def _reject(self, request, reason):
+        return reason
+
+
+class CsrfForEveryone(BasePermission):
+    """CSRF protection for anonymous residents too (DRF's session auth checks only logged-in users)."""
+
+    message = "CSRF"
+
+    def has_permission(self, request, view):
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return True
+        check = _CsrfCheck(lambda req: None)
+        check.process_request(request._request)
+        reason = check.process_view(request._request, None, (), {})
+        if reason:
+            raise exceptions.PermissionDenied(_("The form has expired. Reload the page and try again."))
+        return True
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, VoxitError):
+        body = {"code": exc.code, "detail": str(exc.message), **exc.extra}
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(_("Not found."))
+    elif isinstance(exc, exceptions.ParseError):
+        exc = exceptions.ParseError(_("The request body is not valid JSON."))
+    elif isinstance(exc, exceptions.UnsupportedMediaType):
+        exc = exceptions.UnsupportedMediaType(
+            exc.detail, detail=_("Send the request as JSON (Content-Type: application/json).")
+        )
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "detail" in response.data:
+        detail = response.data["detail"]
+        response.data = {"code": getattr(detail, "code", "error"), "detail": str(detail)}
+    return response
+
+
+class ResidentAPIView(APIView):
+    permission_classes = [CsrfForEveryone]
+    authentication_classes = []
+
+    def conversation(self, slug):
+        return selectors.conversation_get_visible(slug=slug, user=self.request.user)
+
+    def participant(self, conversation, *, create=False):
+        return participant_for(self.request._request, conversation, create=create)
+
+
+def _progress(conversation, participant) -> dict:
+    progress = selectors.participant_progress(conversation=conversation, participant=participant)
+    return {"answered": progress.answered, "total": progress.total}
+
+
+class ConversationListAPI(ResidentAPIView):
+    @extend_schema(responses=ConversationSerializer(many=True))
+    def get(self, request):
+        index = selectors.conversations_for_index()
+        return Response(ConversationSerializer(index.open + index.upcoming + index.closed, many=True).data)
+
+
+class ConversationDetailAPI(ResidentAPIView):
+    @extend_schema(responses={200: ConversationSerializer, 404: ErrorSerializer})
+    def get(self, request, slug):
+        return Response(ConversationSerializer(self.conversation(slug)).data)
+
+
+class NextStatementAPI(ResidentAPIView):
+    @extend_schema(responses={200: NextStatementSerializer, 404: ErrorSerializer})
+    def get(self, request, slug):
+        conversation = self.conversation(slug)
+        ensure_browser_token(request._request)
+        participant = self.participant(conversation)
+        statement = None
+        if conversation.is_open():
+            statement = selectors.statement_next_for(conversation=conversation, participant=participant)
+        return Response(
+            {
+                "statement": StatementSerializer(statement).data if statement else None,
+                "progress": _progress(conversation, participant),
+            }
+        )
+
+
+class VotesAPI(ResidentAPIView):
+    @extend_schema(
+        request=VoteInputSerializer,
+        responses={201: VoteResultSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def post(self, request, slug):
+        conversation = self.conversation(slug)
+        data = request.data if isinstance(request.data, dict) else {}
+        if not conversation.is_open():
+            raise VoxitError(_("This conversation is not open for voting."), code="conversation_closed")
+        participant = self.participant(conversation, create=True)
+        vote = services.vote_cast(participant=participant, statement_id=data.get("statement"), choice=data.get("choice"))
+        following = selectors.statement_next_for(conversation=conversation, participant=participant)
+        return Response(
+            {
+                "vote": VoteSerializer(vote).data,
+                "next": StatementSerializer(following).data if following else None,
+                "progress": _progress(conversation, participant),
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class MyVotesAPI(ResidentAPIView):
+    @extend_schema(responses=VoteSerializer(many=True))
+    def get(self, request, slug):
+        conversation = self.conversation(slug)
+        participant = self.participant(conversation)
+        return Response(VoteSerializer(selectors.participant_answers(participant=participant), many=True).data)
+
+
+class StatementsAPI(ResidentAPIView):
+    @extend_schema(
+        request=StatementInputSerializer,
+        responses={201: MyStatementSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 409: ErrorSerializer},
+    )
+    def post(self, request, slug):
+        conversation = self.conversation(slug)
+        data = request.data if isinstance(request.data, dict) else {}
+        text = data.get("text")
+        if not isinstance(text, str):
+            raise VoxitError(_("Write the statement before sending it."), code="empty")
+        if not conversation.accepts_statements():
+            raise VoxitError(_("New statements are no longer accepted in this conversation."), code="submissions_closed")
+        participant = self.participant(conversation, create=True)
+        statement = services.statement_submit(participant=participant, text=text)
+        return Response(MyStatementSerializer(statement).data, status=status.HTTP_201_CREATED)
+
+
+class MyStatementsAPI(ResidentAPIView):
+    @extend_schema(responses=MyStatementSerializer(many=True))
+    def get(self, request, slug):
+        conversation = self.conversation(slug)
+        participant = self.participant(conversation)
+        return Response(MyStatementSerializer(selectors.participant_statements(participant=participant), many=True).data)

@@ -1,0 +1,64 @@
+"""Recognising an anonymous resident's browser by a signed, HttpOnly cookie."""
+
+import secrets
+
+from django.conf import settings
+from django.core import signing
+
+from statements.models import Conversation, Participant
+from statements.services import browser_key, participant_get_or_create
+
+_SALT = "voxit.participant"
+
+
+def browser_token_from(request) -> str | None:
+    token = getattr(request, "_voxit_browser_token", None)
+    if token:
+        return token
+    try:
+        token = request.get_signed_cookie(settings.PARTICIPANT_COOKIE_NAME, default=None, salt=_SALT)
+    except signing.BadSignature:
+        token = None
+    return token
+
+
+def ensure_browser_token(request) -> str:
+    """The browser's token; a new one is made (and set on the response by the middleware)."""
+    token = browser_token_from(request)
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request._voxit_new_browser_token = token
+    request._voxit_browser_token = token
+    return token
+
+
+def participant_for(request, conversation: Conversation, *, create: bool = False) -> Participant | None:
+    """This browser's participant in the conversation; created only when it contributes."""
+    if create:
+        return participant_get_or_create(conversation=conversation, browser_token=ensure_browser_token(request))
+    token = browser_token_from(request)
+    if not token:
+        return None
+    return Participant.objects.filter(conversation=conversation, browser_key=browser_key(token)).first()
+
+
+class ParticipantCookieMiddleware:
+    """Sets the participant cookie on the response when the request made a new browser token."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        token = getattr(request, "_voxit_new_browser_token", None)
+        if token:
+            response.set_signed_cookie(
+                settings.PARTICIPANT_COOKIE_NAME,
+                token,
+                salt=_SALT,
+                max_age=settings.PARTICIPANT_COOKIE_AGE,
+                httponly=True,
+                samesite="Lax",
+                secure=settings.PARTICIPANT_COOKIE_SECURE,
+            )
+        return response

@@ -1,0 +1,255 @@
+"""Services that change conversations, statements, participants and votes.
+
+Keyword-only functions; views, the API, commands and tasks call these and nothing else writes.
+"""
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clustering.services import conversation_recluster_request
+from statements.errors import (
+    ConversationClosed,
+    DuplicateStatement,
+    InvalidStatementText,
+    StatementNotVotable,
+    SubmissionsClosed,
+    VoxitError,
+)
+from statements.models import Conversation, Participant, Statement, Vote, VoteLog
+from statements.text import clean_statement_text, statement_text_key  # noqa: F401 (re-exported)
+
+CHOICE_NAMES = {"agree": Vote.Choice.AGREE, "disagree": Vote.Choice.DISAGREE, "pass": Vote.Choice.PASS}
+
+
+def choice_parse(value) -> int:
+    """Accept ``agree``/``disagree``/``pass`` or 1/-1/0 (as numbers or strings)."""
+    if isinstance(value, bool):
+        value = None
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in CHOICE_NAMES:
+            return int(CHOICE_NAMES[lowered])
+        try:
+            value = int(lowered)
+        except ValueError:
+            value = None
+    if isinstance(value, int) and value in (-1, 0, 1):
+        return value
+    raise VoxitError(_("Choose agree, disagree or pass."), code="invalid_choice")
+
+
+def browser_key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def participant_get_or_create(*, conversation: Conversation, browser_token: str) -> Participant:
+    """The participant this browser is in this conversation, created on first contribution."""
+    key = browser_key(browser_token)
+    participant = Participant.objects.filter(conversation=conversation, browser_key=key).first()
+    if participant is not None:
+        return participant
+    try:
+        with transaction.atomic():
+            return Participant.objects.create(conversation=conversation, browser_key=key)
+    except IntegrityError:
+        # Two first requests from one browser raced; the other one created it.
+        return Participant.objects.get(conversation=conversation, browser_key=key)
+
+
+def participant_get_or_create_by_xid(*, conversation: Conversation, xid: str) -> Participant:
+    participant, _created = Participant.objects.get_or_create(conversation=conversation, xid=xid)
+    return participant
+
+
+def _votable_statement(*, participant: Participant, statement_id) -> Statement:
+    try:
+        statement_id = int(statement_id)
+    except (TypeError, ValueError):
+        raise StatementNotVotable() from None
+    statement = (
+        Statement.objects.published()
+        .filter(pk=statement_id, conversation_id=participant.conversation_id)
+        .select_related("conversation")
+        .first()
+    )
+    if statement is None:
+        raise StatementNotVotable()
+    return statement
+
+
+def vote_cast(*, participant: Participant, statement_id, choice, now=None) -> Vote:
+    """Record the participant's answer; a later answer replaces the current one, the log keeps both."""
+    now = now or timezone.now()
+    choice = choice_parse(choice)
+    statement = _votable_statement(participant=participant, statement_id=statement_id)
+    if not statement.conversation.is_open(now):
+        raise ConversationClosed()
+    with transaction.atomic():
+        Vote.objects.bulk_create(
+            [
+                Vote(
+                    conversation_id=statement.conversation_id,
+                    participant=participant,
+                    statement=statement,
+                    choice=choice,
+                    created_at=now,
+                    updated_at=now,
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["participant", "statement"],
+            update_fields=["choice", "updated_at"],
+        )
+        VoteLog.objects.create(
+            conversation_id=statement.conversation_id,
+            participant=participant,
+            statement=statement,
+            choice=choice,
+            cast_at=now,
+        )
+        conversation_recluster_request(conversation_id=statement.conversation_id)
+    return Vote.objects.get(participant=participant, statement=statement)
+
+
+def _checked_text(*, conversation: Conversation, text: str) -> str:
+    cleaned = clean_statement_text(text)
+    if not cleaned:
+        raise InvalidStatementText(_("Write the statement before sending it."), code="empty")
+    limit = conversation.max_statement_length
+    if len(cleaned) > limit:
+        raise InvalidStatementText(
+            _("The statement is %(length)d characters long; the limit is %(limit)d.")
+            % {"length": len(cleaned), "limit": limit},
+            code="too_long",
+        )
+    return cleaned
+
+
+def _existing_duplicate(*, conversation: Conversation, key: str) -> Statement | None:
+    return (
+        Statement.objects.filter(conversation=conversation, text_key=key)
+        .exclude(status=Statement.Status.REJECTED)
+        .first()
+    )
+
+
+def _create_statement(*, conversation: Conversation, key: str, **fields) -> Statement:
+    duplicate = _existing_duplicate(conversation=conversation, key=key)
+    if duplicate is not None:
+        raise DuplicateStatement(duplicate)
+    try:
+        with transaction.atomic():
+            return Statement.objects.create(conversation=conversation, text_key=key, **fields)
+    except IntegrityError:
+        duplicate = _existing_duplicate(conversation=conversation, key=key)
+        if duplicate is None:
+            raise
+        raise DuplicateStatement(duplicate) from None
+
+
+def statement_submit(*, participant: Participant, text: str, now=None) -> Statement:
+    """A resident's statement; it waits for moderation before anyone else sees it."""
+    now = now or timezone.now()
+    conversation = participant.conversation
+    if not conversation.accepts_statements(now):
+        raise SubmissionsClosed()
+    cleaned = _checked_text(conversation=conversation, text=text)
+    return _create_statement(
+        conversation=conversation,
+        key=statement_text_key(cleaned),
+        text=cleaned,
+        original_text=cleaned,
+        origin=Statement.Origin.PARTICIPANT,
+        status=Statement.Status.PENDING,
+        author=participant,
+        submitted_at=now,
+    )
+
+
+def statement_seed(
+    *,
+    conversation: Conversation,
+    text: str,
+    text_sv: str = "",
+    text_en: str = "",
+    created_by=None,
+    is_meta: bool = False,
+    now=None,
+) -> Statement:
+    """A staff seed statement, published at once (staff wording needs no moderation)."""
+    now = now or timezone.now()
+    cleaned = _checked_text(conversation=conversation, text=text)
+    with transaction.atomic():
+        statement = _create_statement(
+            conversation=conversation,
+            key=statement_text_key(cleaned),
+            text=cleaned,
+            text_fi=cleaned,
+            text_sv=clean_statement_text(text_sv),
+            text_en=clean_statement_text(text_en),
+            original_text=cleaned,
+            origin=Statement.Origin.SEED,
+            status=Statement.Status.PUBLISHED,
+            is_meta=is_meta,
+            created_by=created_by,
+            submitted_at=now,
+            published_at=now,
+            decided_at=now,
+        )
+        conversation_recluster_request(conversation_id=conversation.pk)
+    return statement
+
+
+@dataclass(frozen=True)
+class SeedOutcome:
+    line: int
+    text: str
+    statement: Statement | None
+    error: str
+
+
+def statements_seed_bulk(
+    *, conversation: Conversation, rows: Iterable[tuple[str, str, str]], created_by=None
+) -> list[SeedOutcome]:
+    """Seed many statements; each row (fi, sv, en) either lands or reports why not."""
+    outcomes = []
+    for number, (text_fi, text_sv, text_en) in enumerate(rows, start=1):
+        if not clean_statement_text(text_fi):
+            continue
+        try:
+            statement = statement_seed(
+                conversation=conversation, text=text_fi, text_sv=text_sv, text_en=text_en, created_by=created_by
+            )
+        except VoxitError as error:
+            outcomes.append(SeedOutcome(number, text_fi, None, str(error.message)))
+        else:
+            outcomes.append(SeedOutcome(number, text_fi, statement, ""))
+    return outcomes
+
+
+def seed_rows_parse(content: str, *, is_csv: bool = False) -> list[tuple[str, str, str]]:
+    """Rows of (fi, sv, en) from pasted text or an uploaded file.
+
+    One statement per line. Translations may follow the Finnish text separated by tabs (as pasted
+    from a spreadsheet), or, in a CSV file, in columns ``fi,sv,en`` (a header row naming the
+    languages is skipped). Plain lines are never split at commas: statements contain commas.
+    """
+    import csv
+    import io
+
+    lines = [line for line in content.lstrip("\ufeff").splitlines() if line.strip()]
+    if not is_csv and not any("\t" in line for line in lines):
+        return [(line.strip(), "", "") for line in lines]
+    rows = []
+    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter="," if is_csv else "\t")
+    for number, cells in enumerate(reader):
+        cells = [cell.strip() for cell in cells] + ["", "", ""]
+        if number == 0 and cells[0].lower() in {"fi", "text", "text_fi"}:
+            continue
+        rows.append((cells[0], cells[1], cells[2]))
+    return rows

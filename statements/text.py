@@ -1,0 +1,24 @@
+"""Text rules shared by statement submission and seeding."""
+
+import re
+import unicodedata
+
+_WHITESPACE = re.compile(r"\s+")
+# Zero-width and bidirectional control characters carry no visible meaning in a statement.
+_INVISIBLE = dict.fromkeys(
+    [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E,
+     0x2066, 0x2067, 0x2068, 0x2069]
+)
+
+
+def clean_statement_text(text: str) -> str:
+    """NFC-normalise, drop control and invisible characters, collapse runs of whitespace."""
+    text = unicodedata.normalize("NFC", text or "")
+    text = text.translate(_INVISIBLE)
+    text = "".join(ch for ch in text if ch in "\n\t " or unicodedata.category(ch) != "Cc")
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def statement_text_key(text: str) -> str:
+    """The form two statements share when they are the same text but for case and whitespace."""
+    return clean_statement_text(text).casefold()

@@ -1,0 +1,138 @@
+"""Resident pages. They work as plain form posts; static/js/vote.js enhances voting with fetch."""
+
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from statements import selectors, services
+from statements.errors import DuplicateStatement, VoxitError
+from statements.participants import ensure_browser_token, participant_for
+
+
+def _conversation_url(conversation) -> str:
+    return reverse("statements:conversation", kwargs={"slug": conversation.slug})
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+def _conversation_context(request, conversation, participant) -> dict:
+    now = timezone.now()
+    return {
+        "conversation": conversation,
+        "participant": participant,
+        "is_open": conversation.is_open(now),
+        "has_closed": conversation.has_closed(now),
+        "not_yet_open": conversation.has_not_opened(now),
+        "accepts_statements": conversation.accepts_statements(now),
+        "progress": selectors.participant_progress(conversation=conversation, participant=participant),
+    }
+
+
+@require_GET
+def conversation_list(request):
+    return render(request, "statements/conversation_list.html", {"index": selectors.conversations_for_index()})
+
+
+@require_GET
+def conversation_detail(request, slug):
+    conversation = selectors.conversation_get_visible(slug=slug, user=request.user)
+    ensure_browser_token(request)
+    participant = participant_for(request, conversation)
+    context = _conversation_context(request, conversation, participant)
+    if context["is_open"]:
+        context["statement"] = selectors.statement_next_for(conversation=conversation, participant=participant)
+    return render(request, "statements/conversation_detail.html", context)
+
+
+@require_POST
+def vote(request, slug):
+    conversation = selectors.conversation_get_visible(slug=slug, user=request.user)
+    default = _conversation_url(conversation) + "#statement-card"
+    try:
+        participant = participant_for(request, conversation, create=conversation.is_open())
+        if participant is None:
+            raise VoxitError(_("This conversation is not open for voting."), code="conversation_closed")
+        services.vote_cast(
+            participant=participant,
+            statement_id=request.POST.get("statement"),
+            choice=request.POST.get("choice"),
+        )
+    except VoxitError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Your answer was saved."))
+    return HttpResponseRedirect(_safe_next(request, default))
+
+
+@require_GET
+def statement_detail(request, slug, statement_id):
+    conversation = selectors.conversation_get_visible(slug=slug, user=request.user)
+    statement = selectors.statement_get_published(conversation=conversation, statement_id=statement_id)
+    if statement is None:
+        from django.http import Http404
+
+        raise Http404("No such statement.")
+    participant = participant_for(request, conversation)
+    current = None
+    if participant is not None:
+        current = participant.votes.filter(statement=statement).values_list("choice", flat=True).first()
+    context = _conversation_context(request, conversation, participant)
+    context.update({"statement": statement, "current_choice": current})
+    return render(request, "statements/statement_detail.html", context)
+
+
+@require_GET
+def answers(request, slug):
+    conversation = selectors.conversation_get_visible(slug=slug, user=request.user)
+    participant = participant_for(request, conversation)
+    context = _conversation_context(request, conversation, participant)
+    context["answers"] = selectors.participant_answers(participant=participant)
+    return render(request, "statements/answers.html", context)
+
+
+def statement_new(request, slug):
+    conversation = selectors.conversation_get_visible(slug=slug, user=request.user)
+    participant = participant_for(request, conversation)
+    context = _conversation_context(request, conversation, participant)
+    text = ""
+    if request.method == "POST":
+        text = request.POST.get("text", "")
+        try:
+            participant = participant_for(request, conversation, create=conversation.accepts_statements())
+            if participant is None:
+                raise VoxitError(_("New statements are no longer accepted in this conversation."))
+            services.statement_submit(participant=participant, text=text)
+        except DuplicateStatement as error:
+            context["duplicate"] = error.existing
+            context["error"] = error.message
+        except VoxitError as error:
+            context["error"] = error.message
+        else:
+            messages.success(request, _("Thank you! Your statement is waiting for moderation."))
+            return HttpResponseRedirect(reverse("statements:mine", kwargs={"slug": conversation.slug}))
+    elif request.method != "GET":
+        from django.http import HttpResponseNotAllowed
+
+        return HttpResponseNotAllowed(["GET", "POST"])
+    context["text"] = text
+    status = 400 if context.get("error") else 200
+    return render(request, "statements/statement_new.html", context, status=status)
+
+
+@require_GET
+def my_statements(request, slug):
+    conversation = selectors.conversation_get_visible(slug=slug, user=request.user)
+    participant = participant_for(request, conversation)
+    context = _conversation_context(request, conversation, participant)
+    context["statements"] = selectors.participant_statements(participant=participant)
+    return render(request, "statements/my_statements.html", context)

@@ -1,0 +1,94 @@
+"""Shared fixtures and factories.
+
+Services that a laptop may lack (PostgreSQL, Redis, Chromium) are probed here. Without them the
+tests that need them are skipped with the reason printed; under CI (CI=true) a missing service is
+a failure, because CI must run everything.
+"""
+
+import os
+import secrets
+import shutil
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from statements import services
+from statements.models import Conversation, Participant
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def require(available: bool, reason: str) -> None:
+    """Skip (on a laptop) or fail (in CI) when a real service a test needs is missing."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"CI must run every test, but: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def require_postgres():
+    require(
+        connection.vendor == "postgresql",
+        "needs PostgreSQL: set DATABASE_URL=postgres://… (the suite is running on SQLite)",
+    )
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    available = os.path.exists(CHROMIUM) or shutil.which("chromium") is not None
+    require(available, f"needs Chromium at {CHROMIUM} (apt-get install chromium)")
+    return CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+
+
+def make_conversation(slug=None, *, opens_delta=timedelta(days=-1), closes_delta=timedelta(days=7), **fields):
+    now = timezone.now()
+    values = {
+        "slug": slug or f"conv-{secrets.token_hex(4)}",
+        "title_fi": "Testikeskustelu",
+        "title_sv": "Testdiskussion",
+        "title_en": "Test conversation",
+        "question_fi": "Mitä mieltä olet?",
+        "question_sv": "Vad tycker du?",
+        "question_en": "What do you think?",
+        "opens_at": now + opens_delta,
+        "closes_at": now + closes_delta,
+        "is_published": True,
+    }
+    values.update(fields)
+    return Conversation.objects.create(**values)
+
+
+def make_participant(conversation, **fields):
+    return Participant.objects.create(conversation=conversation, browser_key=secrets.token_hex(32), **fields)
+
+
+def make_seed(conversation, text=None, **fields):
+    return services.statement_seed(conversation=conversation, text=text or f"Väite {secrets.token_hex(4)}", **fields)
+
+
+@pytest.fixture
+def conversation(db):
+    return make_conversation()
+
+
+@pytest.fixture
+def participant(conversation):
+    return make_participant(conversation)
+
+
+@pytest.fixture
+def seeds(conversation):
+    return [make_seed(conversation, f"Seed statement number {i}") for i in range(5)]
+
+
+@pytest.fixture
+def client(client):
+    """Django's test client on an allowed host."""
+    client.defaults["HTTP_HOST"] = settings.ALLOWED_HOSTS[0]
+    return client

@@ -1,0 +1,36 @@
+"""Language selection: Finnish unless the resident chose otherwise.
+
+A city's own pages link with ``?lang=sv`` or ``?lang=en``; the choice is remembered in a cookie.
+Browser Accept-Language is deliberately not used: the city publishes in Finnish first.
+"""
+
+from django.conf import settings
+from django.utils import translation
+
+SUPPORTED = {code for code, _name in settings.LANGUAGES}
+
+
+class LanguageMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        chosen = request.GET.get("lang")
+        language = chosen if chosen in SUPPORTED else None
+        if language is None:
+            cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+            language = cookie if cookie in SUPPORTED else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        if chosen in SUPPORTED:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
+        translation.deactivate()
+        return response

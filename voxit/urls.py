@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView
+
+from voxit import views
+
+urlpatterns = [
+    path("", include("statements.urls")),
+    path("moderation/", include("moderation.urls")),
+    path("api/v1/", include("statements.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("health/", views.health, name="health"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "voxit.views.bad_request"
+handler403 = "voxit.views.permission_denied"
+handler404 = "voxit.views.page_not_found"
+handler500 = "voxit.views.server_error"
