@@ -24,6 +24,10 @@ env = environ.Env(
     CELERY_BROKER_URL=(str, ""),
     TIME_ZONE=(str, "Europe/Helsinki"),
     SECURE_COOKIES=(bool, False),
+    HTTPS=(bool, False),
+    HSTS_SECONDS=(int, 31536000),
+    HSTS_PRELOAD=(bool, True),
+    EMBED_HOSTS=(list, []),
     EMAIL_URL=(str, "consolemail://"),
     DEFAULT_FROM_EMAIL=(str, "voxit@localhost"),
     MODERATION_DIGEST_ENABLED=(bool, True),
@@ -64,6 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "voxit.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "voxit.middleware.LanguageMiddleware",
@@ -148,12 +153,34 @@ PARTICIPANT_COOKIE_AGE = 365 * 24 * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env("SECURE_COOKIES")
-CSRF_COOKIE_SECURE = env("SECURE_COOKIES")
-PARTICIPANT_COOKIE_SECURE = env("SECURE_COOKIES")
-X_FRAME_OPTIONS = "DENY"
+# HTTPS=true (production behind the city's TLS proxy) turns on every transport protection.
+HTTPS = env("HTTPS")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PARTICIPANT_COOKIE_SECURE = HTTPS or env("SECURE_COOKIES")
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+    SECURE_HSTS_SECONDS = env("HSTS_SECONDS")
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env("HSTS_PRELOAD")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Conversations may be embedded (iframe) only on the hosts the city lists; nothing else frames Voxit.
+EMBED_HOSTS = env("EMBED_HOSTS")
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "form-action": "'self'",
+    "base-uri": "'none'",
+    "object-src": "'none'",
+    "frame-ancestors": " ".join(EMBED_HOSTS) if EMBED_HOSTS else "'none'",
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
