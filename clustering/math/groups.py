@@ -59,6 +59,7 @@ def choose_groups(
     rng: np.random.Generator,
     previous_centers: np.ndarray | None = None,
     force_k: int | None = None,
+    init: str = "best",
 ) -> GroupChoice:
     """Weighted k-means of the base-cluster centres for k = 2..min(max_k, 2 + B // 12).
 
@@ -82,10 +83,13 @@ def choose_groups(
     labels_by_k: dict[int, np.ndarray] = {}
     centers_by_k: dict[int, np.ndarray] = {}
     for k in ks:
-        starts = [farthest_first(centers, k, weights=w)]
+        if init == "first":
+            starts = [first_distinct(centers, k)]
+        else:
+            starts = [farthest_first(centers, k, weights=w)]
+            starts += [kmeans_plus_plus(centers, k, rng, weights=w) for _ in range(n_init)]
         if previous_centers is not None and len(previous_centers) == k:
             starts.append(np.asarray(previous_centers, dtype=np.float64))
-        starts += [kmeans_plus_plus(centers, k, rng, weights=w) for _ in range(n_init)]
         best = None
         for start in starts:
             if len(start) < k:

@@ -39,13 +39,27 @@ def in_conv_mask(
     return mask
 
 
-def _latest_votes(p: np.ndarray, s: np.ndarray, c: np.ndarray):
+def _dense_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct ids and each entry's index into them (np.unique, but
+    O(n) by counting when the id range is not much larger than n)."""
+    if len(ids) == 0:
+        return ids.copy(), np.empty(0, dtype=np.int64)
+    lo, hi = int(ids.min()), int(ids.max())
+    if hi - lo > 4 * len(ids) + 1_000_000:
+        return np.unique(ids, return_inverse=True)
+    present = np.zeros(hi - lo + 1, dtype=bool)
+    present[ids - lo] = True
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present).astype(np.int64) + lo, rank[ids - lo]
+
+
+def _latest_votes(p: np.ndarray, s: np.ndarray, c: np.ndarray, n_p: int, n_s: int):
     """Keep the last occurrence of each (participant, statement) pair."""
-    key = p.astype(np.int64) * (int(s.max()) + 1) + s
-    if len(np.unique(key)) == len(key):
+    counts = sp.coo_matrix((np.ones(len(p), dtype=np.int32), (p, s)), shape=(n_p, n_s)).tocsr()
+    if counts.nnz == len(p):
         return p, s, c
-    rev = key[::-1]
-    _, idx = np.unique(rev, return_index=True)
+    key = p.astype(np.int64) * n_s + s
+    _, idx = np.unique(key[::-1], return_index=True)
     keep = np.sort(len(key) - 1 - idx)
     return p[keep], s[keep], c[keep]
 
@@ -68,6 +82,8 @@ def compute_groups(
     base_max_iters: int = 100,
     base_threshold: float = 0.01,
     base_init: str = "farthest",
+    group_init: str = "best",
+    sparsity_scaling: bool = True,
     group_n_init: int = 10,
     max_rep_statements: int = 5,
     max_consensus_statements: int = 5,
@@ -128,11 +144,11 @@ def compute_groups(
     if params["excluded_statement_ids"]:
         keep = ~np.isin(s_raw, np.asarray(params["excluded_statement_ids"], dtype=np.int64))
         p_raw, s_raw, c_raw = p_raw[keep], s_raw[keep], c_raw[keep]
-    pids, p_idx = np.unique(p_raw, return_inverse=True)
-    sids, s_idx = np.unique(s_raw, return_inverse=True)
+    pids, p_idx = _dense_ids(p_raw)
+    sids, s_idx = _dense_ids(s_raw)
     n_p, n_s = len(pids), len(sids)
     if len(p_idx):
-        p_idx, s_idx, c_raw = _latest_votes(p_idx, s_idx, c_raw)
+        p_idx, s_idx, c_raw = _latest_votes(p_idx, s_idx, c_raw, n_p, n_s)
     meta = np.isin(sids, np.asarray(params["meta_statement_ids"], dtype=np.int64))
     votes = c_raw.astype(np.float64)
     n_votes = np.bincount(p_idx, minlength=n_p)
@@ -140,7 +156,8 @@ def compute_groups(
     col_sum = np.bincount(s_idx, weights=votes, minlength=n_s)
     center = np.where(meta, 0.0, col_sum / np.maximum(col_count, 1))
     centred_vals = np.where(meta[s_idx], 0.0, votes - center[s_idx])
-    centred = sp.csr_matrix((centred_vals, (p_idx, s_idx)), shape=(n_p, n_s))
+    # Votes arrive grouped by participant more often than not; CSR from COO is O(nnz).
+    centred = sp.coo_matrix((centred_vals, (p_idx, s_idx)), shape=(n_p, n_s)).tocsr()
     lap("matrix")
 
     # -- 2. in-conv ----------------------------------------------------------
@@ -165,7 +182,9 @@ def compute_groups(
         warm[hit] = previous.pca_components[0, pos[hit]]
     pca = sparse_pca(centred, center, seed=int(rng.integers(2**31)), warm_start=warm)
     lap("pca")
-    proj = project_participants(centred, pca.components, n_votes)
+    proj = project_participants(
+        centred, pca.components, n_votes if sparsity_scaling else np.full(n_p, n_s)
+    )
     stmt_proj, extremity = project_statements(center, pca.components)
     lap("projection")
 
@@ -196,6 +215,7 @@ def compute_groups(
         rng=rng,
         previous_centers=prev_group_centers,
         force_k=force_k,
+        init=group_init,
     )
     if force_k is not None:
         state = smooth_k(choice.best_k, None, set(choice.labels_by_k))

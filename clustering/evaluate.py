@@ -1,0 +1,99 @@
+"""Compare Voxit's opinion groups with Polis' on exported conversations.
+
+    python -m clustering.evaluate DIR [DIR ...] [--json] [--seed N]
+
+Comments moderated out (moderated == -1) are excluded; ``is-meta`` comments are
+meta.  Unmoderated comments (moderated == 0) are *included*: these openData
+conversations were not strictly moderated, so Polis itself clustered with
+them, and including them is the faithful comparison.  The adjusted Rand index
+is taken over participants that both Polis and Voxit clustered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+
+from clustering.math import compute_groups
+from clustering.polis_io import PolisExport, PolisExportError, read_polis_export
+
+
+def adjusted_rand(a, b) -> float:
+    from sklearn.metrics import adjusted_rand_score
+
+    return float(adjusted_rand_score(a, b))
+
+
+def evaluate(export: PolisExport, *, seed: int = 0, **kwargs) -> dict:
+    excluded = export.comment_ids[export.comment_moderated == -1]
+    meta = export.comment_ids[export.comment_is_meta & (export.comment_moderated != -1)]
+    start = time.perf_counter()
+    result = compute_groups(
+        export.voter_ids,
+        export.comment_ids_voted,
+        export.votes,
+        excluded_statement_ids=excluded,
+        meta_statement_ids=meta,
+        seed=seed,
+        **kwargs,
+    )
+    seconds = time.perf_counter() - start
+    ari = None
+    if export.has_polis_groups:
+        ours = result.group_map()
+        polis = dict(zip(export.group_participant_ids.tolist(), export.group_ids.tolist(), strict=True))
+        both = sorted(set(ours) & set(polis))
+        if both:
+            ari = adjusted_rand([polis[p] for p in both], [ours[p] for p in both])
+    return {
+        "dataset": export.name,
+        "participants": int(len(result.participant_ids)),
+        "in_conv": int(len(result.in_conv_ids)),
+        "statements": int(len(result.statement_ids)),
+        "votes": int(result.participant_n_votes.sum()),
+        "k": int(result.k),
+        "group_sizes": [len(m) for m in result.group_members],
+        "ari": ari,
+        "seconds": round(seconds, 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m clustering.evaluate", description=__doc__.split("\n")[0])
+    parser.add_argument("dirs", nargs="+", metavar="DIR", help="Polis export folder")
+    parser.add_argument("--json", action="store_true", help="one JSON object per folder per line")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    failed = False
+    if not args.json:
+        print(f"{'dataset':44} {'ptpts':>6} {'in-conv':>7} {'stmts':>5} {'votes':>8} {'k':>2} {'ARI':>6} {'sec':>6}  groups")
+    for d in args.dirs:
+        try:
+            row = evaluate(read_polis_export(d), seed=args.seed)
+        except PolisExportError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        except Exception as exc:  # report and go on with the other folders
+            print(f"error: {d}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        if args.json:
+            print(json.dumps(row), flush=True)
+        else:
+            ari = "-" if row["ari"] is None else f"{row['ari']:.3f}"
+            print(
+                f"{row['dataset'][:44]:44} {row['participants']:>6} {row['in_conv']:>7} "
+                f"{row['statements']:>5} {row['votes']:>8} {row['k']:>2} {ari:>6} "
+                f"{row['seconds']:>6.2f}  {row['group_sizes']}",
+                flush=True,
+            )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Clustering tests need no Django; data helpers live in helpers.py."""
