@@ -252,7 +252,9 @@ class ClusteringResult:
                 kwargs[name] = arr.reshape(shape)
         for name in ("group_agree", "group_disagree", "group_seen"):
             if kwargs[name].size == 0:
-                kwargs[name] = kwargs[name].reshape(len(kwargs["group_labels"]), -1)
+                kwargs[name] = kwargs[name].reshape(
+                    len(kwargs["group_labels"]), len(kwargs["statement_ids"])
+                )
         return cls(**kwargs)
 
     def to_json(self) -> str:
