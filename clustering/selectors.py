@@ -1,8 +1,70 @@
-"""Reads of opinion-group results used by the rest of the app."""
+"""Reads of opinion-group results used by routing, the staff report and residents' results."""
 
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
+
+from clustering.math import ClusteringResult
+from clustering.models import ClusteringRun
+
+_RESULT_CACHE_SIZE = 8
+_result_cache: OrderedDict[int, ClusteringResult] = OrderedDict()
+_priority_cache: OrderedDict[int, dict[int, float]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _remember(cache: OrderedDict, key: int, value):
+    with _cache_lock:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > _RESULT_CACHE_SIZE:
+            cache.popitem(last=False)
+    return value
+
+
+def run_latest_succeeded(*, conversation_id: int) -> ClusteringRun | None:
+    """The run pages show. ``result_json`` is deferred: read it through :func:`run_result`."""
+    return (
+        ClusteringRun.objects.succeeded()
+        .for_conversation(conversation_id)
+        .latest_first()
+        .defer("result_json")
+        .first()
+    )
+
+
+def run_latest(*, conversation_id: int) -> ClusteringRun | None:
+    return ClusteringRun.objects.for_conversation(conversation_id).latest_first().defer("result_json").first()
+
+
+def run_result(run: ClusteringRun) -> ClusteringResult:
+    """The run's result, parsed once per process (runs never change after they finish)."""
+    cached = _result_cache.get(run.pk)
+    if cached is not None:
+        return cached
+    text = ClusteringRun.objects.filter(pk=run.pk).values_list("result_json", flat=True).get()
+    return _remember(_result_cache, run.pk, ClusteringResult.from_json(text))
 
 
 def statement_weights_for(*, conversation, statement_ids: Sequence[int]) -> list[float]:
-    """Routing weight per candidate statement; uniform until opinion groups have been computed."""
-    return [1.0] * len(statement_ids)
+    """Routing weight per candidate: the latest run's priority, 1 for statements not yet scored.
+
+    One small query (the latest run's id); its priorities are read once per process.
+    """
+    run_id = (
+        ClusteringRun.objects.succeeded()
+        .for_conversation(conversation.pk)
+        .latest_first()
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if run_id is None:
+        return [1.0] * len(statement_ids)
+    priorities = _priority_cache.get(run_id)
+    if priorities is None:
+        raw = ClusteringRun.objects.filter(pk=run_id).values_list("priorities", flat=True).get()
+        priorities = _remember(_priority_cache, run_id, {int(k): float(v) for k, v in raw.items()})
+    # A weight of 0 would hide a statement for good; keep every candidate reachable.
+    return [max(priorities.get(int(pk), 1.0), 1e-6) for pk in statement_ids]

@@ -1,13 +1,345 @@
-"""Opinion-group recomputation services (Django side of clustering/)."""
+"""Opinion-group recomputation: load the votes, run the math, store the run.
 
-from django.db import transaction
+Flow: votes, seed statements and moderation decisions call
+:func:`conversation_recluster_request` inside their transaction. After commit the request
+bumps the conversation's request counter and, unless a task is already queued, enqueues one
+(debounced by ``RECLUSTER_DELAY_SECONDS``) - or, with no broker, runs in-process at once.
+The task takes a per-conversation lock (a PostgreSQL advisory lock, which holds across
+processes and machines; a Redis lock or an in-process lock elsewhere) and runs until the
+counter it has handled catches up with the requests, so a burst of votes during a run causes
+exactly one more run. A periodic sweep re-requests any conversation whose newest vote or
+decision is newer than its latest successful run, for triggers lost while Redis was down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import threading
+import time
+import traceback
+from datetime import timedelta
+from functools import partial
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from clustering.models import ClusteringRun, PolisSource, ReclusterState
+
+logger = logging.getLogger(__name__)
+
+ADVISORY_LOCK_CLASS = 0x766F78  # "vox": the first key of the two-int advisory lock
+STALE_QUEUE = timedelta(minutes=10)
+RUNS_KEPT = 30
+_local_locks: dict[int, threading.Lock] = {}
+_local_locks_guard = threading.Lock()
+
+
+def _delay_seconds() -> float:
+    return float(getattr(settings, "RECLUSTER_DELAY_SECONDS", 2.0))
+
+
+# -- requests and coalescing ------------------------------------------------------------------
 
 
 def conversation_recluster_request(*, conversation_id: int) -> None:
     """Ask for the conversation's opinion groups to be recomputed after the current commit.
 
-    The single place that votes, seed statements and moderation decisions call. Recomputation
-    itself (coalesced Celery runs) is wired in by the opinion-groups work; until a run model and
-    task exist there is nothing to queue, so the request is recorded nowhere.
+    The single place that votes, seed statements and moderation decisions call. Never raises
+    into the caller's request: a failure to queue is logged and left to the periodic sweep.
     """
-    transaction.on_commit(lambda: None)
+    transaction.on_commit(partial(_request_after_commit, conversation_id))
+
+
+def _request_after_commit(conversation_id: int) -> None:
+    try:
+        if recluster_state_mark_requested(conversation_id=conversation_id):
+            _enqueue(conversation_id)
+    except Exception:
+        logger.exception("Could not request a recompute of conversation %s", conversation_id)
+        ReclusterState.objects.filter(pk=conversation_id).update(queued=False)
+
+
+def recluster_state_mark_requested(*, conversation_id: int, now=None) -> bool:
+    """Count one request; True when this request should enqueue a task (none is queued)."""
+    now = now or timezone.now()
+    not_queued = Q(queued=False) | Q(queued_at__lt=now - STALE_QUEUE)
+    for _attempt in range(2):
+        rows = ReclusterState.objects.filter(not_queued, pk=conversation_id).update(
+            requested=F("requested") + 1, queued=True, queued_at=now
+        )
+        if rows:
+            return True
+        if ReclusterState.objects.filter(pk=conversation_id).update(requested=F("requested") + 1):
+            return False
+        ReclusterState.objects.bulk_create([ReclusterState(conversation_id=conversation_id)], ignore_conflicts=True)
+    return False
+
+
+def _enqueue(conversation_id: int) -> None:
+    if getattr(settings, "CELERY_ENABLED", False):
+        from clustering.tasks import conversation_recluster_task
+
+        conversation_recluster_task.apply_async((conversation_id,), countdown=_delay_seconds())
+    else:
+        conversation_recluster_coalesced(conversation_id=conversation_id)
+
+
+@contextlib.contextmanager
+def conversation_lock(conversation_id: int):
+    """Yield True when this process holds the conversation's recompute lock, else False."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_LOCK_CLASS, conversation_id])
+            acquired = cursor.fetchone()[0]
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_LOCK_CLASS, conversation_id])
+        return
+    redis_url = getattr(settings, "REDIS_URL", "")
+    if redis_url and getattr(settings, "CELERY_ENABLED", False):
+        import redis
+
+        lock = redis.Redis.from_url(redis_url).lock(f"voxit:recluster:{conversation_id}", timeout=3600)
+        acquired = lock.acquire(blocking=False)
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                lock.release()
+        return
+    with _local_locks_guard:
+        lock = _local_locks.setdefault(conversation_id, threading.Lock())
+    acquired = lock.acquire(blocking=False)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            lock.release()
+
+
+def _pending_generation(conversation_id: int) -> int | None:
+    row = ReclusterState.objects.filter(pk=conversation_id).values_list("requested", "handled").first()
+    if row is None or row[0] <= row[1]:
+        return None
+    return row[0]
+
+
+def conversation_recluster_coalesced(
+    *, conversation_id: int, trigger: str = ClusteringRun.Trigger.CHANGE
+) -> ClusteringRun | None:
+    """Run until every request counted so far has been handled; None if another run holds the lock.
+
+    A request that lands while the lock holder is finishing is never lost: the holder checks
+    the counter again after releasing the lock, and the request's own task found the lock held
+    before that check.
+    """
+    ReclusterState.objects.filter(pk=conversation_id).update(queued=False)
+    run = None
+    while _pending_generation(conversation_id) is not None:
+        with conversation_lock(conversation_id) as acquired:
+            if not acquired:
+                return run
+            while (generation := _pending_generation(conversation_id)) is not None:
+                run = conversation_recluster(conversation_id=conversation_id, trigger=trigger, generation=generation)
+                ReclusterState.objects.filter(pk=conversation_id, handled__lt=generation).update(handled=generation)
+    return run
+
+
+def conversations_recluster_stale(*, now=None) -> list[int]:
+    """The beat sweep: request a run for every conversation whose data is newer than its result."""
+    from statements.models import Conversation, Statement, Vote
+
+    latest = ClusteringRun.objects.succeeded().filter(conversation=OuterRef("pk")).order_by("-id")
+    rows = (
+        Conversation.objects.annotate(
+            has_votes=Exists(Vote.objects.filter(conversation=OuterRef("pk"))),
+            newest_vote=Subquery(
+                Vote.objects.filter(conversation=OuterRef("pk")).order_by("-updated_at").values("updated_at")[:1]
+            ),
+            newest_decision=Subquery(
+                Statement.objects.filter(conversation=OuterRef("pk"), decided_at__isnull=False)
+                .order_by("-decided_at")
+                .values("decided_at")[:1]
+            ),
+            run_votes=Subquery(latest.values("vote_watermark")[:1]),
+            run_decisions=Subquery(latest.values("decision_watermark")[:1]),
+            has_run=Exists(latest),
+        )
+        .filter(has_votes=True)
+        .values_list("pk", "newest_vote", "newest_decision", "run_votes", "run_decisions", "has_run")
+    )
+    stale = []
+    for pk, newest_vote, newest_decision, run_votes, run_decisions, has_run in rows:
+        if (
+            not has_run
+            or (newest_vote and (run_votes is None or newest_vote > run_votes))
+            or (newest_decision and (run_decisions is None or newest_decision > run_decisions))
+        ):
+            stale.append(pk)
+    for pk in stale:
+        # A queued flag left by a lost message must not block the sweep.
+        ReclusterState.objects.filter(pk=pk).update(queued=False)
+        _request_after_commit(pk)
+    return stale
+
+
+# -- one run ---------------------------------------------------------------------------------
+
+_COPY_DTYPE = np.dtype(
+    [
+        ("n", ">i2"),
+        ("lp", ">i4"),
+        ("participant", ">i8"),
+        ("ls", ">i4"),
+        ("statement", ">i8"),
+        ("lc", ">i4"),
+        ("choice", ">i2"),
+    ]
+)
+
+
+def votes_load(*, conversation_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Current votes as (participant_ids, statement_ids, choices) arrays.
+
+    On PostgreSQL a binary COPY read straight into a NumPy record array: no Python object
+    per vote, so millions of votes load in seconds.
+    """
+    if connection.vendor == "postgresql":
+        sql = (
+            "COPY (SELECT participant_id::int8, statement_id::int8, choice::int2 FROM statements_vote "
+            f"WHERE conversation_id = {int(conversation_id)}) TO STDOUT (FORMAT binary)"
+        )
+        buffer = io.BytesIO()
+        connection.ensure_connection()
+        with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
+            for chunk in copy:
+                buffer.write(chunk)
+        raw = buffer.getbuffer()
+        # 11-byte signature, 4-byte flags, 4-byte extension length (0), then rows, then a -1 trailer.
+        body = raw[19 : len(raw) - 2]
+        rows = np.frombuffer(body, dtype=_COPY_DTYPE)
+        return (
+            rows["participant"].astype(np.int64),
+            rows["statement"].astype(np.int64),
+            rows["choice"].astype(np.int8),
+        )
+    from statements.models import Vote
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT participant_id, statement_id, choice FROM {Vote._meta.db_table} WHERE conversation_id = %s",
+            [conversation_id],
+        )
+        parts = []
+        while batch := cursor.fetchmany(100_000):
+            parts.append(np.array(batch, dtype=np.int64).reshape(-1, 3))
+    data = np.concatenate(parts) if parts else np.empty((0, 3), dtype=np.int64)
+    return data[:, 0].copy(), data[:, 1].copy(), data[:, 2].astype(np.int8)
+
+
+def _statement_sets(conversation_id: int) -> tuple[list[int], list[int]]:
+    """(excluded, meta) statement ids: unpublished statements stay out of the math."""
+    from statements.models import Statement
+
+    unmoderated_visible = PolisSource.objects.filter(
+        conversation_id=conversation_id, unmoderated_visible=True
+    ).exists()
+    excluded, meta = [], []
+    for pk, status, is_meta in Statement.objects.filter(conversation_id=conversation_id).values_list(
+        "pk", "status", "is_meta"
+    ):
+        included = status == Statement.Status.PUBLISHED or (
+            unmoderated_visible and status == Statement.Status.PENDING
+        )
+        if not included:
+            excluded.append(pk)
+        elif is_meta:
+            meta.append(pk)
+    return excluded, meta
+
+
+def conversation_recluster(
+    *,
+    conversation_id: int,
+    trigger: str = ClusteringRun.Trigger.CHANGE,
+    generation: int = 0,
+    seed: int | None = None,
+) -> ClusteringRun:
+    """One full recompute, stored as a ClusteringRun whether it succeeds or fails.
+
+    The previous successful run warm-starts this one; a failure is recorded and logged and
+    leaves the previous result the one pages show.
+    """
+    from clustering.math import compute_groups
+    from clustering.selectors import run_result
+    from statements.models import Statement, Vote
+
+    previous_run = ClusteringRun.objects.succeeded().for_conversation(conversation_id).latest_first().first()
+    seed = int(getattr(settings, "RECLUSTER_SEED", 0) if seed is None else seed)
+    run = ClusteringRun.objects.create(
+        conversation_id=conversation_id, trigger=trigger, request_generation=generation, seed=seed
+    )
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    try:
+        # Watermarks first: whatever lands after them is newer than this run.
+        run.vote_watermark = Vote.objects.filter(conversation_id=conversation_id).aggregate(m=Max("updated_at"))["m"]
+        run.decision_watermark = Statement.objects.filter(conversation_id=conversation_id).aggregate(
+            m=Max("decided_at")
+        )["m"]
+        participant_ids, statement_ids, choices = votes_load(conversation_id=conversation_id)
+        excluded, meta = _statement_sets(conversation_id)
+        timings["load"] = time.perf_counter() - started
+        previous = run_result(previous_run) if previous_run is not None else None
+        result = compute_groups(
+            participant_ids,
+            statement_ids,
+            choices,
+            excluded_statement_ids=excluded,
+            meta_statement_ids=meta,
+            previous=previous,
+            seed=seed,
+        )
+        timings.update({name: round(value, 4) for name, value in result.timings.items() if name != "total"})
+        timings["compute"] = round(result.timings.get("total", 0.0), 4)
+        save_started = time.perf_counter()
+        run.result_json = result.to_json()
+        run.priorities = {str(k): v for k, v in result.priority_map().items()}
+        run.parameters = result.params
+        run.k = result.k
+        run.n_votes = int(result.participant_n_votes.sum())
+        run.n_participants = len(result.participant_ids)
+        run.n_statements = len(result.statement_ids)
+        run.status = ClusteringRun.Status.SUCCEEDED
+        timings["load"] = round(timings["load"], 4)
+        timings["serialise"] = round(time.perf_counter() - save_started, 4)
+    except Exception:
+        logger.exception("Recompute of conversation %s failed", conversation_id)
+        run.status = ClusteringRun.Status.FAILED
+        run.error = traceback.format_exc(limit=20)
+    run.finished_at = timezone.now()
+    timings["total"] = round(time.perf_counter() - started, 4)
+    run.timings = timings
+    run.save()
+    _runs_prune(conversation_id)
+    return run
+
+
+def _runs_prune(conversation_id: int, keep: int = RUNS_KEPT) -> None:
+    """Keep the newest runs only: each holds a whole result, and one is stored per update."""
+    cutoff = (
+        ClusteringRun.objects.for_conversation(conversation_id)
+        .latest_first()
+        .values_list("pk", flat=True)[keep : keep + 1]
+    )
+    cutoff = list(cutoff)
+    if cutoff:
+        ClusteringRun.objects.for_conversation(conversation_id).filter(pk__lte=cutoff[0]).delete()

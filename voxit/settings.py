@@ -223,6 +223,12 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL")
 MODERATION_DIGEST_ENABLED = env("MODERATION_DIGEST_ENABLED")
 MODERATION_DIGEST_MINUTES = env("MODERATION_DIGEST_MINUTES")
 RECLUSTER_SWEEP_MINUTES = env("RECLUSTER_SWEEP_MINUTES")
+# Safety net for lost recompute triggers (e.g. Redis was down when a vote came in).
+CELERY_BEAT_SCHEDULE["recluster-sweep"] = {
+    "task": "clustering.recluster_sweep",
+    "schedule": RECLUSTER_SWEEP_MINUTES * 60,
+}
+RECLUSTER_DELAY_SECONDS = 2.0  # debounce: a burst of votes becomes one run
 
 LOGGING = {
     "version": 1,
