@@ -1,0 +1,311 @@
+"""A resident's path through the HTML pages without JavaScript: form posts, redirects, next card."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from statements.models import Participant, Statement, Vote, VoteLog
+from tests.conftest import make_conversation, make_seed
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def english(client):
+    client.cookies["voxit_language"] = "en"
+    return client
+
+
+def page(client, url, **kwargs):
+    response = client.get(url, **kwargs)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def card_statement_id(html):
+    match = re.search(r'name="statement" value="(\d+)"', html)
+    return int(match.group(1)) if match else None
+
+
+def url(name, conversation, **kwargs):
+    return reverse(f"statements:{name}", kwargs={"slug": conversation.slug, **kwargs})
+
+
+def local(moment):
+    return timezone.localtime(moment).strftime("%-d.%-m.%Y %H:%M")
+
+
+def test_front_page_lists_open_and_upcoming_conversations_but_not_drafts(english, db):
+    make_conversation(title_en="Open talk")
+    make_conversation(title_en="Coming talk", opens_delta=timedelta(days=3), closes_delta=timedelta(days=9))
+    make_conversation(title_en="Secret draft", is_published=False)
+    html = page(english, "/")
+    assert "Open talk" in html and "Coming talk" in html
+    assert "Secret draft" not in html
+
+
+def test_front_page_says_when_nothing_is_open(english, db):
+    assert "No conversation is open right now." in page(english, "/")
+
+
+def test_conversation_page_shows_question_rules_card_and_progress(english, conversation, seeds):
+    conversation.description_en = "Tell us what you think about parks."
+    conversation.save()
+    html = page(english, url("conversation", conversation))
+    assert "What do you think?" in html
+    assert "Tell us what you think about parks." in html
+    for rule in ("Do not mention individual persons.", "Do not insult others.", "Stay on topic."):
+        assert rule in html
+    assert card_statement_id(html) in {s.pk for s in seeds}
+    assert html.count('name="choice"') == 3
+    for label in (">Agree<", ">Disagree<", ">Pass<"):
+        assert label in html
+    assert "0 / 5 answered" in html
+    assert url("answers", conversation) in html
+
+
+def test_finnish_is_the_default_interface_language(client, conversation, seeds):
+    html = page(client, url("conversation", conversation))
+    assert '<html lang="fi">' in html
+    for label in (">Samaa mieltä<", ">Eri mieltä<", ">Ohita<"):
+        assert label in html
+
+
+def test_voting_without_javascript_redirects_to_the_next_unanswered_card(english, conversation, seeds):
+    first = card_statement_id(page(english, url("conversation", conversation)))
+    response = english.post(url("vote", conversation), {"statement": first, "choice": "agree"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(url("conversation", conversation))
+    html = page(english, response["Location"])
+    assert "Your answer was saved." in html
+    assert "1 / 5 answered" in html
+    assert card_statement_id(html) not in {first, None}
+
+
+def test_answering_every_statement_ends_with_thanks(english, conversation, seeds):
+    html = page(english, url("conversation", conversation))
+    for _ in seeds:
+        english.post(url("vote", conversation), {"statement": card_statement_id(html), "choice": "pass"})
+        html = page(english, url("conversation", conversation))
+    assert "You have answered every statement" in html
+    assert card_statement_id(html) is None
+    assert "5 / 5 answered" in html
+
+
+def test_earlier_answer_can_be_seen_and_changed_on_the_answers_page(english, conversation, seeds):
+    english.get(url("conversation", conversation))
+    english.post(url("vote", conversation), {"statement": seeds[2].pk, "choice": "agree"})
+    answers_url = url("answers", conversation)
+    html = page(english, answers_url)
+    assert seeds[2].text in html
+    assert re.search(r"Your answer:\s*<strong>Agree</strong>", html)
+    response = english.post(
+        url("vote", conversation),
+        {"statement": seeds[2].pk, "choice": "disagree", "next": f"{answers_url}#answer-{seeds[2].pk}"},
+    )
+    assert response["Location"] == f"{answers_url}#answer-{seeds[2].pk}"
+    assert re.search(r"Your answer:\s*<strong>Disagree</strong>", page(english, answers_url))
+    assert list(VoteLog.objects.order_by("id").values_list("choice", flat=True)) == [1, -1]
+
+
+def test_statement_page_lets_a_resident_vote_on_that_statement(english, conversation, seeds):
+    statement_url = url("statement", conversation, statement_id=seeds[4].pk)
+    html = page(english, statement_url)
+    assert seeds[4].text in html and card_statement_id(html) == seeds[4].pk
+    response = english.post(url("vote", conversation), {"statement": seeds[4].pk, "choice": "pass", "next": statement_url})
+    assert response["Location"] == statement_url
+    assert re.search(r"Your answer:\s*<strong>Pass</strong>", page(english, statement_url))
+
+
+def test_vote_never_redirects_to_another_site(english, conversation, seeds):
+    response = english.post(
+        url("vote", conversation), {"statement": seeds[0].pk, "choice": "agree", "next": "https://evil.example/"}
+    )
+    assert response["Location"].startswith(url("conversation", conversation))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"statement": "1", "choice": "maybe"},
+        {"statement": "abc", "choice": "agree"},
+        {"statement": str(10**30), "choice": "agree"},
+        {"statement": "-5", "choice": "agree"},
+        {"choice": "agree"},
+        {},
+    ],
+)
+def test_bad_vote_input_gives_a_message_not_an_error_page(english, conversation, seeds, data):
+    response = english.post(url("vote", conversation), data, follow=True)
+    assert response.status_code == 200
+    assert response.context["messages"]
+    assert "Your answer was saved." not in response.content.decode()
+    assert not Vote.objects.exists()
+
+
+def test_vote_page_only_accepts_posts(english, conversation):
+    assert english.get(url("vote", conversation)).status_code == 405
+
+
+def test_participant_cookie_is_signed_and_http_only_and_brings_back_the_same_answers(english, conversation, seeds):
+    english.get(url("conversation", conversation))
+    cookie = english.cookies["voxit_participant"]
+    assert cookie["httponly"]
+    assert ":" in cookie.value
+    english.post(url("vote", conversation), {"statement": seeds[0].pk, "choice": "agree"})
+    english.post(url("vote", conversation), {"statement": seeds[1].pk, "choice": "agree"})
+    assert Participant.objects.filter(conversation=conversation).count() == 1
+    assert "2 / 5 answered" in page(english, url("conversation", conversation))
+
+
+def test_a_forged_participant_cookie_is_a_new_browser(english, conversation, seeds):
+    english.get(url("conversation", conversation))
+    english.post(url("vote", conversation), {"statement": seeds[0].pk, "choice": "agree"})
+    english.cookies["voxit_participant"] = "forged-token:not-a-signature"
+    assert "0 / 5 answered" in page(english, url("conversation", conversation))
+
+
+def test_visiting_does_not_create_a_participant(english, conversation, seeds):
+    page(english, url("conversation", conversation))
+    assert not Participant.objects.exists()
+
+
+# Adding a statement
+
+
+def test_add_statement_page_shows_and_enforces_the_length_limit(english, db):
+    conversation = make_conversation(max_statement_length=60)
+    html = page(english, url("statement_new", conversation))
+    assert "At most 60 characters." in html
+    assert 'maxlength="60"' in html
+    response = english.post(url("statement_new", conversation), {"text": "x" * 61})
+    assert response.status_code == 400
+    assert "The statement is 61 characters long; the limit is 60." in response.content.decode()
+    assert not Statement.objects.exists()
+
+
+@pytest.mark.parametrize("text", ["", "     ", "\n\n"])
+def test_whitespace_only_statement_is_refused_with_a_message(english, conversation, text):
+    response = english.post(url("statement_new", conversation), {"text": text})
+    assert response.status_code == 400
+    assert "Write the statement before sending it." in response.content.decode()
+
+
+def test_duplicate_statement_is_refused_with_a_link_to_the_existing_one(english, conversation):
+    existing = make_seed(conversation, "Parks need more benches")
+    response = english.post(url("statement_new", conversation), {"text": "  parks NEED more benches"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "This statement already exists in the conversation." in html
+    assert url("statement", conversation, statement_id=existing.pk) in html
+    assert Statement.objects.count() == 1
+
+
+def test_duplicate_of_a_pending_statement_says_it_awaits_moderation_without_showing_it(english, other_browser, conversation):
+    other_browser.get(url("conversation", conversation))
+    other_browser.post(url("statement_new", conversation), {"text": "Secret pending text"})
+    response = english.post(url("statement_new", conversation), {"text": "secret pending text"})
+    html = response.content.decode()
+    assert "already been sent and is awaiting moderation" in html
+    pending = Statement.objects.get()
+    assert url("statement", conversation, statement_id=pending.pk) not in html
+
+
+def test_submitted_statement_shows_as_awaiting_moderation_in_my_statements(english, conversation):
+    english.get(url("conversation", conversation))
+    response = english.post(url("statement_new", conversation), {"text": "More benches by the sea"})
+    assert response.status_code == 302
+    assert response["Location"] == url("mine", conversation)
+    html = page(english, response["Location"])
+    assert "More benches by the sea" in html
+    assert "Awaiting moderation" in html
+    assert Statement.objects.get().status == Statement.Status.PENDING
+
+
+def test_my_statements_is_empty_for_a_new_browser(english, conversation):
+    assert "You have not sent any statements in this conversation." in page(english, url("mine", conversation))
+
+
+# Windows
+
+
+@pytest.fixture
+def closed_conversation(db):
+    conversation = make_conversation("closed-one", opens_delta=timedelta(days=-10), closes_delta=timedelta(days=1))
+    make_seed(conversation, "Voted before closing")
+    make_seed(conversation, "Never voted")
+    return conversation
+
+
+def close(conversation):
+    conversation.closes_at = timezone.now() - timedelta(minutes=1)
+    conversation.save()
+
+
+def test_closed_conversation_says_so_and_when_and_keeps_earlier_answers(english, closed_conversation):
+    statement = Statement.objects.get(text="Voted before closing")
+    english.get(url("conversation", closed_conversation))
+    english.post(url("vote", closed_conversation), {"statement": statement.pk, "choice": "agree"})
+    close(closed_conversation)
+    html = page(english, url("conversation", closed_conversation))
+    assert f"This conversation closed on {local(closed_conversation.closes_at)}" in html
+    assert 'name="choice"' not in html
+    answers = page(english, url("answers", closed_conversation))
+    assert "Voted before closing" in answers
+    assert re.search(r"Your answer:\s*<strong>Agree</strong>", answers)
+    assert 'name="choice"' not in answers
+
+
+def test_closed_conversation_refuses_votes_with_a_message(english, closed_conversation):
+    statement = Statement.objects.get(text="Voted before closing")
+    english.get(url("conversation", closed_conversation))
+    english.post(url("vote", closed_conversation), {"statement": statement.pk, "choice": "agree"})
+    close(closed_conversation)
+    response = english.post(url("vote", closed_conversation), {"statement": statement.pk, "choice": "disagree"}, follow=True)
+    assert "This conversation is not open for voting." in response.content.decode()
+    assert Vote.objects.get().choice == 1
+
+
+def test_closed_conversation_refuses_votes_from_a_new_browser_without_creating_it(english, closed_conversation):
+    close(closed_conversation)
+    statement = Statement.objects.get(text="Never voted")
+    response = english.post(url("vote", closed_conversation), {"statement": statement.pk, "choice": "agree"}, follow=True)
+    assert "This conversation is not open for voting." in response.content.decode()
+    assert not Participant.objects.exists()
+
+
+def test_closed_conversation_refuses_new_statements(english, closed_conversation):
+    close(closed_conversation)
+    html = page(english, url("statement_new", closed_conversation))
+    assert "New statements are no longer accepted in this conversation." in html
+    assert "<textarea" not in html
+    response = english.post(url("statement_new", closed_conversation), {"text": "Too late now"})
+    assert "New statements are no longer accepted in this conversation." in response.content.decode()
+    assert not Statement.objects.filter(text="Too late now").exists()
+
+
+def test_submission_deadline_before_the_close_stops_statements_but_not_votes(english, db):
+    conversation = make_conversation(opens_delta=timedelta(days=-5), closes_delta=timedelta(days=5))
+    conversation.submissions_close_at = timezone.now() - timedelta(hours=1)
+    conversation.save()
+    statement = make_seed(conversation, "Still open for votes")
+    html = page(english, url("conversation", conversation))
+    assert card_statement_id(html) == statement.pk
+    assert "Add your own statement" not in html
+    response = english.post(url("statement_new", conversation), {"text": "After the deadline"})
+    assert "New statements are no longer accepted" in response.content.decode()
+    english.post(url("vote", conversation), {"statement": statement.pk, "choice": "agree"})
+    assert Vote.objects.filter(statement=statement).exists()
+
+
+def test_conversation_before_opening_says_when_it_opens(english, db):
+    conversation = make_conversation(opens_delta=timedelta(days=2), closes_delta=timedelta(days=9))
+    statement = make_seed(conversation, "Not yet")
+    html = page(english, url("conversation", conversation))
+    assert f"This conversation opens on {local(conversation.opens_at)}." in html
+    assert 'name="choice"' not in html
+    english.post(url("vote", conversation), {"statement": statement.pk, "choice": "agree"})
+    assert not Vote.objects.exists()
