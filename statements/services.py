@@ -67,6 +67,9 @@ def participant_get_or_create_by_xid(*, conversation: Conversation, xid: str) ->
 
 
 def _votable_statement(*, participant: Participant, statement_id) -> Statement:
+    # int() would truncate 12.5 to 12 and turn True into 1: only whole numbers name a statement.
+    if isinstance(statement_id, bool) or not isinstance(statement_id, int | str):
+        raise StatementNotVotable()
     try:
         statement_id = int(statement_id)
     except (TypeError, ValueError):
