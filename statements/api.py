@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from statements import selectors, services
-from statements.errors import VoxitError
+from statements.errors import ConversationClosed, SubmissionsClosed, VoxitError
 from statements.participants import ensure_browser_token, participant_for
 from statements.serializers import (
     ConversationSerializer,
@@ -121,7 +121,7 @@ class VotesAPI(ResidentAPIView):
         conversation = self.conversation(slug)
         data = request.data if isinstance(request.data, dict) else {}
         if not conversation.is_open():
-            raise VoxitError(_("This conversation is not open for voting."), code="conversation_closed")
+            raise ConversationClosed()
         participant = self.participant(conversation, create=True)
         vote = services.vote_cast(participant=participant, statement_id=data.get("statement"), choice=data.get("choice"))
         following = selectors.statement_next_for(conversation=conversation, participant=participant)
@@ -155,7 +155,7 @@ class StatementsAPI(ResidentAPIView):
         if not isinstance(text, str):
             raise VoxitError(_("Write the statement before sending it."), code="empty")
         if not conversation.accepts_statements():
-            raise VoxitError(_("New statements are no longer accepted in this conversation."), code="submissions_closed")
+            raise SubmissionsClosed()
         participant = self.participant(conversation, create=True)
         statement = services.statement_submit(participant=participant, text=text)
         return Response(MyStatementSerializer(statement).data, status=status.HTTP_201_CREATED)
