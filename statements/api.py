@@ -77,11 +77,6 @@ class ResidentAPIView(APIView):
         return participant_for(self.request._request, conversation, create=create)
 
 
-def _progress(conversation, participant) -> dict:
-    progress = selectors.participant_progress(conversation=conversation, participant=participant)
-    return {"answered": progress.answered, "total": progress.total}
-
-
 class ConversationListAPI(ResidentAPIView):
     @extend_schema(responses=ConversationSerializer(many=True))
     def get(self, request):
@@ -101,13 +96,16 @@ class NextStatementAPI(ResidentAPIView):
         conversation = self.conversation(slug)
         ensure_browser_token(request._request)
         participant = self.participant(conversation)
-        statement = None
         if conversation.is_open():
-            statement = selectors.statement_next_for(conversation=conversation, participant=participant)
+            statement, progress = selectors.statement_next_with_progress(
+                conversation=conversation, participant=participant
+            )
+        else:
+            statement, progress = None, selectors.participant_progress(conversation=conversation, participant=participant)
         return Response(
             {
                 "statement": StatementSerializer(statement).data if statement else None,
-                "progress": _progress(conversation, participant),
+                "progress": {"answered": progress.answered, "total": progress.total},
             }
         )
 
@@ -124,12 +122,12 @@ class VotesAPI(ResidentAPIView):
             raise ConversationClosed()
         participant = self.participant(conversation, create=True)
         vote = services.vote_cast(participant=participant, statement_id=data.get("statement"), choice=data.get("choice"))
-        following = selectors.statement_next_for(conversation=conversation, participant=participant)
+        following, progress = selectors.statement_next_with_progress(conversation=conversation, participant=participant)
         return Response(
             {
                 "vote": VoteSerializer(vote).data,
                 "next": StatementSerializer(following).data if following else None,
-                "progress": _progress(conversation, participant),
+                "progress": {"answered": progress.answered, "total": progress.total},
             },
             status=status.HTTP_201_CREATED,
         )
@@ -158,7 +156,13 @@ class StatementsAPI(ResidentAPIView):
             raise SubmissionsClosed()
         participant = self.participant(conversation, create=True)
         statement = services.statement_submit(participant=participant, text=text)
-        return Response(MyStatementSerializer(statement).data, status=status.HTTP_201_CREATED)
+        # Published statements like it, so a client can suggest voting on them (never others' pending ones).
+        similar = selectors.statements_similar_published(conversation=conversation, text=statement.text)
+        body = dict(MyStatementSerializer(statement).data)
+        body["similar"] = [
+            {**StatementSerializer(suggestion.statement).data, "score": suggestion.score} for suggestion in similar
+        ]
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class MyStatementsAPI(ResidentAPIView):

@@ -3,6 +3,7 @@
 import random
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.utils import timezone
 
@@ -36,12 +37,29 @@ def conversations_for_index(*, now=None, closed_limit: int = 10) -> Conversation
     )
 
 
+def _published_answered(*, conversation: Conversation, participant: Participant | None) -> list[tuple[int, bool]]:
+    """(id, answered by the participant) for every published statement: routing and progress in one query."""
+    queryset = Statement.objects.published().filter(conversation=conversation)
+    if participant is None:
+        return [(pk, False) for pk in queryset.values_list("id", flat=True)]
+    answered = Exists(Vote.objects.filter(participant=participant, statement=OuterRef("pk")))
+    return list(queryset.annotate(answered=answered).values_list("id", "answered"))
+
+
 def statement_candidates_for(*, conversation: Conversation, participant: Participant | None) -> list[int]:
     """Ids of published statements the participant has not answered yet."""
-    queryset = Statement.objects.published().filter(conversation=conversation)
-    if participant is not None:
-        queryset = queryset.exclude(votes__participant=participant)
-    return list(queryset.values_list("id", flat=True))
+    return [pk for pk, answered in _published_answered(conversation=conversation, participant=participant)
+            if not answered]
+
+
+def _statement_draw(*, conversation: Conversation, candidates: list[int], rng) -> Statement | None:
+    if not candidates:
+        return None
+    from clustering.selectors import statement_weights_for
+
+    weights = statement_weights_for(conversation=conversation, statement_ids=candidates)
+    chosen = (rng or random).choices(candidates, weights=weights, k=1)[0]
+    return Statement.objects.get(pk=chosen)
 
 
 def statement_next_for(
@@ -52,13 +70,7 @@ def statement_next_for(
     This is the one place routing lives; opinion-group priorities replace the uniform draw here.
     """
     candidates = statement_candidates_for(conversation=conversation, participant=participant)
-    if not candidates:
-        return None
-    from clustering.selectors import statement_weights_for
-
-    weights = statement_weights_for(conversation=conversation, statement_ids=candidates)
-    chosen = (rng or random).choices(candidates, weights=weights, k=1)[0]
-    return Statement.objects.get(pk=chosen)
+    return _statement_draw(conversation=conversation, candidates=candidates, rng=rng)
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,16 @@ class Progress:
     @property
     def percent(self) -> int:
         return round(100 * self.answered / self.total) if self.total else 0
+
+
+def statement_next_with_progress(
+    *, conversation: Conversation, participant: Participant | None, rng: random.Random | None = None
+) -> tuple[Statement | None, Progress]:
+    """The next statement and the progress, from one read of the published statements (the vote API's path)."""
+    rows = _published_answered(conversation=conversation, participant=participant)
+    candidates = [pk for pk, answered in rows if not answered]
+    progress = Progress(answered=len(rows) - len(candidates), total=len(rows))
+    return _statement_draw(conversation=conversation, candidates=candidates, rng=rng), progress
 
 
 def participant_progress(*, conversation: Conversation, participant: Participant | None) -> Progress:
@@ -107,3 +129,17 @@ def statement_get_published(*, conversation: Conversation, statement_id) -> Stat
     except (TypeError, ValueError):
         return None
     return Statement.objects.published().filter(conversation=conversation, pk=statement_id).first()
+
+
+def statements_similar_published(*, conversation: Conversation, text: str, limit: int = 3) -> list:
+    """Published statements resembling ``text`` (suggestions with ``statement`` and ``score``).
+
+    Only published ones: a resident must never see others' pending or rejected statements.
+    """
+    from moderation.selectors import similar_statements_for
+
+    if not (text or "").strip():
+        return []
+    return similar_statements_for(
+        conversation=conversation, texts=[text], statuses=[Statement.Status.PUBLISHED], limit=limit
+    )[0]

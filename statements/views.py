@@ -9,6 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from moderation import selectors as moderation_selectors
 from statements import selectors, services
 from statements.errors import DuplicateStatement, VoxitError
 from statements.participants import ensure_browser_token, participant_for
@@ -107,6 +108,15 @@ def statement_new(request, slug):
     text = ""
     if request.method == "POST":
         text = request.POST.get("text", "")
+        confirmed = request.POST.get("confirm") == "1"
+        if not confirmed and conversation.accepts_statements():
+            # First step: offer existing statements to vote on instead; the resident may still send.
+            similar = selectors.statements_similar_published(conversation=conversation, text=text)
+            # The very same wording is refused by the service with its own link; no need to ask.
+            key = services.statement_text_key(text)
+            if similar and not any(suggestion.statement.text_key == key for suggestion in similar):
+                context.update({"text": text, "similar": similar})
+                return render(request, "statements/statement_new.html", context)
         try:
             participant = participant_for(request, conversation, create=conversation.accepts_statements())
             if participant is None:
@@ -135,4 +145,5 @@ def my_statements(request, slug):
     participant = participant_for(request, conversation)
     context = _conversation_context(request, conversation, participant)
     context["statements"] = selectors.participant_statements(participant=participant)
+    context["fates"] = moderation_selectors.statement_fates(participant=participant)
     return render(request, "statements/my_statements.html", context)

@@ -121,7 +121,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "moderation:dashboard"
 LOGOUT_REDIRECT_URL = "statements:conversation_list"
 
 LANGUAGE_CODE = "fi"
@@ -223,6 +223,12 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL")
 MODERATION_DIGEST_ENABLED = env("MODERATION_DIGEST_ENABLED")
 MODERATION_DIGEST_MINUTES = env("MODERATION_DIGEST_MINUTES")
 RECLUSTER_SWEEP_MINUTES = env("RECLUSTER_SWEEP_MINUTES")
+# Digest of statements due within 4 working hours or overdue; sends nothing when nothing is due.
+if MODERATION_DIGEST_ENABLED and MODERATION_DIGEST_MINUTES > 0:
+    CELERY_BEAT_SCHEDULE["moderation-digest"] = {
+        "task": "moderation.digest",
+        "schedule": MODERATION_DIGEST_MINUTES * 60,
+    }
 # Safety net for lost recompute triggers (e.g. Redis was down when a vote came in).
 CELERY_BEAT_SCHEDULE["recluster-sweep"] = {
     "task": "clustering.recluster_sweep",

@@ -1,0 +1,365 @@
+"""Read-only queries for moderation: the queue, suggestions, the log, figures and authors' outcomes."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
+from django.http import Http404
+from django.utils import timezone
+
+from moderation.deadlines import DUE_SOON, moderation_deadline, working_time_between
+from moderation.models import ModerationAction
+from moderation.permissions import MODERATORS_GROUP
+from moderation.similarity import SimilarityIndex
+from statements.models import Conversation, Participant, Statement
+
+Status = Statement.Status
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    statement: Statement
+    score: float
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.score)
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    statement: Statement
+    deadline: datetime
+    working_time_left: timedelta  # negative when overdue
+    author_rejected_count: int
+    similar: tuple[Suggestion, ...] = ()
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.working_time_left <= timedelta(0)
+
+    @property
+    def is_due_soon(self) -> bool:
+        return not self.is_overdue and self.working_time_left < DUE_SOON
+
+    @property
+    def urgency(self) -> str:
+        return "overdue" if self.is_overdue else "due_soon" if self.is_due_soon else "on_time"
+
+    @property
+    def working_minutes_left(self) -> int:
+        return int(abs(self.working_time_left).total_seconds() // 60)
+
+    @property
+    def hours_left(self) -> int:
+        return self.working_minutes_left // 60
+
+    @property
+    def minutes_left(self) -> int:
+        return self.working_minutes_left % 60
+
+
+def conversation_get_for_moderation(*, slug: str) -> Conversation:
+    conversation = Conversation.objects.filter(slug=slug).first()
+    if conversation is None:
+        raise Http404("No such conversation.")
+    return conversation
+
+
+def statement_get_for_moderation(*, statement_id: int) -> Statement:
+    statement = (
+        Statement.objects.select_related("conversation", "author").filter(pk=statement_id).first()
+    )
+    if statement is None:
+        raise Http404("No such statement.")
+    return statement
+
+
+def _pending(conversation: Conversation | None):
+    queryset = (
+        Statement.objects.pending()
+        .select_related("conversation", "author")
+        .annotate(
+            author_rejected_count=Count(
+                "author__statements",
+                filter=Q(author__statements__status=Status.REJECTED),
+                distinct=True,
+            )
+        )
+        .order_by("submitted_at", "id")
+    )
+    if conversation is not None:
+        queryset = queryset.filter(conversation=conversation)
+    return queryset
+
+
+def similar_statements_for(
+    *,
+    conversation: Conversation,
+    texts: Sequence[str],
+    exclude_ids: Sequence[int | None] | None = None,
+    statuses: Sequence[str] = (Status.PUBLISHED, Status.PENDING),
+    limit: int = 3,
+    min_score: float | None = None,
+) -> list[list[Suggestion]]:
+    """For each text, the most similar statements of the conversation with the given statuses.
+
+    Residents are only ever shown PUBLISHED statements; moderators see pending ones too.
+    """
+    rows = list(
+        Statement.objects.filter(conversation=conversation, status__in=list(statuses)).values_list(
+            "id", "text"
+        )
+    )
+    if not rows or not texts:
+        return [[] for _text in texts]
+    options = {"limit": limit} if min_score is None else {"limit": limit, "min_score": min_score}
+    matches = SimilarityIndex(rows).similar_to_texts(
+        list(texts), exclude_ids=exclude_ids, **options
+    )
+    wanted = {match.statement_id for row in matches for match in row}
+    by_id = Statement.objects.in_bulk(wanted)
+    return [
+        [Suggestion(by_id[m.statement_id], m.score) for m in row if m.statement_id in by_id]
+        for row in matches
+    ]
+
+
+def moderation_queue(
+    *,
+    conversation: Conversation | None = None,
+    now: datetime | None = None,
+    with_similar: bool = True,
+) -> list[QueueItem]:
+    """Pending statements, oldest first, with deadline, author's rejections and similar statements."""
+    now = now or timezone.now()
+    pending = list(_pending(conversation))
+    similar: dict[int, list[Suggestion]] = {}
+    if with_similar:
+        by_conversation: dict[int, list[Statement]] = defaultdict(list)
+        for statement in pending:
+            by_conversation[statement.conversation_id].append(statement)
+        for statements in by_conversation.values():
+            suggestions = similar_statements_for(
+                conversation=statements[0].conversation,
+                texts=[statement.text for statement in statements],
+                exclude_ids=[statement.pk for statement in statements],
+            )
+            similar.update(
+                {statement.pk: row for statement, row in zip(statements, suggestions, strict=True)}
+            )
+    items = []
+    for statement in pending:
+        deadline = moderation_deadline(statement.submitted_at)
+        items.append(
+            QueueItem(
+                statement=statement,
+                deadline=deadline,
+                working_time_left=working_time_between(now, deadline),
+                author_rejected_count=statement.author_rejected_count,
+                similar=tuple(similar.get(statement.pk, ())),
+            )
+        )
+    return items
+
+
+def moderation_queue_needing_attention(*, now: datetime | None = None) -> list[QueueItem]:
+    """Pending statements overdue or due within 4 working hours, across conversations."""
+    items = moderation_queue(now=now, with_similar=False)
+    return [item for item in items if item.is_overdue or item.is_due_soon]
+
+
+def moderator_email_addresses() -> list[str]:
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(groups__name=MODERATORS_GROUP) | Q(user_permissions__codename="moderate_statement")
+        )
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    return sorted(set(users))
+
+
+def moderation_log(
+    *,
+    conversation: Conversation | None = None,
+    actor: str = "",
+    action: str = "",
+    reason: str = "",
+    statement_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+):
+    queryset = ModerationAction.objects.select_related(
+        "statement", "conversation", "duplicate_of"
+    ).order_by("-created_at", "-id")
+    if conversation is not None:
+        queryset = queryset.filter(conversation=conversation)
+    if actor:
+        queryset = queryset.filter(actor_name=actor)
+    if action:
+        queryset = queryset.filter(action=action)
+    if reason:
+        queryset = queryset.filter(reason=reason)
+    if statement_id is not None:
+        queryset = queryset.filter(statement_id=statement_id)
+    if since is not None:
+        queryset = queryset.filter(created_at__gte=since)
+    if until is not None:
+        queryset = queryset.filter(created_at__lt=until)
+    return queryset
+
+
+def moderator_names() -> list[str]:
+    return list(
+        ModerationAction.objects.values_list("actor_name", flat=True)
+        .distinct()
+        .order_by("actor_name")
+    )
+
+
+def statement_history(*, statement: Statement) -> list[ModerationAction]:
+    return list(
+        ModerationAction.objects.filter(statement=statement)
+        .select_related("duplicate_of")
+        .order_by("id")
+    )
+
+
+# Figures ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionTimes:
+    decided: int
+    median_working_hours: float | None
+    p90_working_hours: float | None
+    median_wall_hours: float | None
+    p90_wall_hours: float | None
+    within_deadline_share: float | None  # 0..1
+
+    @property
+    def within_deadline_percent(self) -> int | None:
+        return (
+            None if self.within_deadline_share is None else round(100 * self.within_deadline_share)
+        )
+
+
+@dataclass(frozen=True)
+class ModeratorFigures:
+    moderator: str
+    times: DecisionTimes
+
+
+@dataclass(frozen=True)
+class ConversationFigures:
+    conversation: Conversation | None
+    pending: int
+    overdue: int
+    due_soon: int
+    times: DecisionTimes
+    by_moderator: tuple[ModeratorFigures, ...]
+
+
+def _times(rows: list[tuple[float, float, bool]]) -> DecisionTimes:
+    if not rows:
+        return DecisionTimes(0, None, None, None, None, None)
+    working = np.array([row[0] for row in rows])
+    wall = np.array([row[1] for row in rows])
+    return DecisionTimes(
+        decided=len(rows),
+        median_working_hours=round(float(np.median(working)), 1),
+        p90_working_hours=round(float(np.percentile(working, 90)), 1),
+        median_wall_hours=round(float(np.median(wall)), 1),
+        p90_wall_hours=round(float(np.percentile(wall, 90)), 1),
+        within_deadline_share=float(np.mean([row[2] for row in rows])),
+    )
+
+
+def moderation_figures(
+    *, conversation: Conversation | None = None, now: datetime | None = None
+) -> ConversationFigures:
+    """Queue and speed figures for one conversation (or all): first decisions only, reversals aside."""
+    now = now or timezone.now()
+    queue = moderation_queue(conversation=conversation, now=now, with_similar=False)
+    decisions = ModerationAction.objects.decisions().select_related("statement")
+    if conversation is not None:
+        decisions = decisions.filter(conversation=conversation)
+    rows: dict[str, list[tuple[float, float, bool]]] = defaultdict(list)
+    every = []
+    for action in decisions.only("actor_name", "created_at", "statement__submitted_at"):
+        submitted = action.statement.submitted_at
+        working = working_time_between(submitted, action.created_at) / timedelta(hours=1)
+        wall = (action.created_at - submitted) / timedelta(hours=1)
+        row = (working, wall, action.created_at <= moderation_deadline(submitted))
+        rows[action.actor_name].append(row)
+        every.append(row)
+    return ConversationFigures(
+        conversation=conversation,
+        pending=len(queue),
+        overdue=sum(1 for item in queue if item.is_overdue),
+        due_soon=sum(1 for item in queue if item.is_due_soon),
+        times=_times(every),
+        by_moderator=tuple(ModeratorFigures(name, _times(rows[name])) for name in sorted(rows)),
+    )
+
+
+def moderation_dashboard(*, now: datetime | None = None) -> list[ConversationFigures]:
+    """Figures for every conversation that has had residents' statements, newest first."""
+    now = now or timezone.now()
+    conversations = (
+        Conversation.objects.filter(statements__origin=Statement.Origin.PARTICIPANT)
+        .distinct()
+        .order_by("-opens_at")
+    )
+    return [
+        moderation_figures(conversation=conversation, now=now) for conversation in conversations
+    ]
+
+
+# Authors ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementFate:
+    statement: Statement
+    deadline: datetime | None
+    last_action: ModerationAction | None
+
+    @property
+    def was_edited(self) -> bool:
+        return (
+            bool(self.statement.original_text)
+            and self.statement.original_text != self.statement.text
+        )
+
+
+def statement_fates(*, participant: Participant | None) -> list[StatementFate]:
+    """The participant's own statements with what became of each, newest first."""
+    if participant is None:
+        return []
+    statements = list(Statement.objects.filter(author=participant).order_by("-submitted_at", "-id"))
+    last: dict[int, ModerationAction] = {}
+    for action in (
+        ModerationAction.objects.filter(statement__in=statements)
+        .select_related("duplicate_of")
+        .order_by("id")
+    ):
+        last[action.statement_id] = action
+    return [
+        StatementFate(
+            statement=statement,
+            deadline=moderation_deadline(statement.submitted_at)
+            if statement.status == Status.PENDING
+            else None,
+            last_action=last.get(statement.pk),
+        )
+        for statement in statements
+    ]

@@ -1,0 +1,428 @@
+"""Moderation decisions: approve, approve with edited wording, reject, reverse, in bulk; the digest.
+
+Every change of a statement's status happens here, inside one transaction that locks the statement
+row and moves it with a conditional UPDATE (``WHERE status = <expected>``). When two moderators
+decide the same statement at once, exactly one UPDATE matches; the other raises AlreadyDecided
+naming the winner, and nothing of it is saved. The log row is written in the same transaction, so
+the log and the statement can never disagree.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from clustering.services import conversation_recluster_request
+from moderation.errors import AlreadyDecided, InvalidDecision, NotAModerator
+from moderation.models import ModerationAction
+from moderation.permissions import user_can_moderate
+from statements.errors import VoxitError
+from statements.models import Statement
+from statements.text import clean_statement_text, statement_text_key
+
+Action = ModerationAction.Action
+Reason = ModerationAction.Reason
+Status = Statement.Status
+
+
+def _require_moderator(moderator) -> None:
+    if not user_can_moderate(moderator):
+        raise NotAModerator()
+
+
+def _statement_id(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidDecision(
+            _("That statement does not exist."), code="statement_not_found"
+        ) from None
+
+
+def _locked_statement(statement_id) -> Statement:
+    # FOR UPDATE makes a concurrent decision wait for this one and then see its outcome
+    # (PostgreSQL); SQLite serialises writers anyway and ignores it.
+    statement = Statement.objects.select_for_update().filter(pk=_statement_id(statement_id)).first()
+    if statement is None:
+        raise InvalidDecision(_("That statement does not exist."), code="statement_not_found")
+    return statement
+
+
+def _last_action(statement: Statement) -> ModerationAction | None:
+    return ModerationAction.objects.filter(statement=statement).order_by("-id").first()
+
+
+def _already_decided(statement: Statement) -> AlreadyDecided:
+    fresh = Statement.objects.get(pk=statement.pk)
+    return AlreadyDecided(fresh, _last_action(fresh))
+
+
+def _checked_rejection(*, statement: Statement, reason: str, duplicate_of_id, explanation: str):
+    if reason not in Reason.values:
+        raise InvalidDecision(_("Choose a reason for the rejection."), code="reason_missing")
+    explanation = clean_statement_text(explanation or "")
+    duplicate_of = None
+    if reason == Reason.DUPLICATE:
+        if duplicate_of_id in (None, ""):
+            raise InvalidDecision(
+                _("Name the statement this one duplicates."), code="duplicate_of_missing"
+            )
+        try:
+            duplicate_of_id = int(str(duplicate_of_id).strip().lstrip("#"))
+        except ValueError:
+            raise InvalidDecision(
+                _("Give the duplicated statement's number."), code="duplicate_of_invalid"
+            ) from None
+        duplicate_of = (
+            Statement.objects.filter(pk=duplicate_of_id, conversation_id=statement.conversation_id)
+            .exclude(status=Status.REJECTED)
+            .exclude(pk=statement.pk)
+            .first()
+        )
+        if duplicate_of is None:
+            raise InvalidDecision(
+                _("Statement #%(id)s is not a published or pending statement of this conversation.")
+                % {"id": duplicate_of_id},
+                code="duplicate_of_invalid",
+            )
+    if reason == Reason.OTHER and not explanation:
+        raise InvalidDecision(
+            _("Explain the reason when you choose “Other reason”."), code="explanation_missing"
+        )
+    return duplicate_of, explanation
+
+
+def _checked_edit(*, statement: Statement, text: str | None) -> str:
+    if text is None:
+        return statement.text
+    cleaned = clean_statement_text(text)
+    if not cleaned:
+        raise InvalidDecision(_("The edited wording is empty."), code="empty")
+    limit = statement.conversation.max_statement_length
+    if len(cleaned) > limit:
+        raise InvalidDecision(
+            _("The edited wording is %(length)d characters long; the limit is %(limit)d.")
+            % {"length": len(cleaned), "limit": limit},
+            code="too_long",
+        )
+    return cleaned
+
+
+def _same_wording_exists(statement: Statement, key: str) -> InvalidDecision:
+    other = (
+        Statement.objects.filter(conversation_id=statement.conversation_id, text_key=key)
+        .exclude(status=Status.REJECTED)
+        .exclude(pk=statement.pk)
+        .first()
+    )
+    number = other.pk if other else "?"
+    return InvalidDecision(
+        _(
+            "Statement #%(id)s already has this wording in the conversation, so this one cannot be published "
+            "with it. Reject this one as its duplicate, or change the wording."
+        )
+        % {"id": number},
+        code="same_wording_exists",
+    )
+
+
+def _move(*, statement: Statement, expected: str, fields: dict, key_changes: bool) -> None:
+    """The conditional UPDATE that decides who wins a race."""
+    try:
+        with transaction.atomic():
+            updated = Statement.objects.filter(pk=statement.pk, status=expected).update(**fields)
+    except IntegrityError:
+        if key_changes:
+            raise _same_wording_exists(
+                statement, fields.get("text_key", statement.text_key)
+            ) from None
+        raise
+    if updated != 1:
+        raise _already_decided(statement)
+
+
+def _log(
+    *,
+    statement: Statement,
+    moderator,
+    action: str,
+    status_before: str,
+    status_after: str,
+    text_before: str,
+    text_after: str,
+    now: datetime,
+    reason: str = "",
+    duplicate_of=None,
+    explanation: str = "",
+) -> ModerationAction:
+    return ModerationAction.objects.create(
+        conversation_id=statement.conversation_id,
+        statement=statement,
+        actor=moderator,
+        actor_name=moderator.get_username(),
+        action=action,
+        reason=reason,
+        duplicate_of=duplicate_of,
+        explanation=explanation,
+        text_before=text_before,
+        text_after=text_after,
+        status_before=status_before,
+        status_after=status_after,
+        created_at=now,
+    )
+
+
+def statement_approve(
+    *, statement_id, moderator, text: str | None = None, now: datetime | None = None
+) -> ModerationAction:
+    """Publish a pending statement, optionally with edited wording (the submitted text is kept)."""
+    _require_moderator(moderator)
+    now = now or timezone.now()
+    with transaction.atomic():
+        statement = _locked_statement(statement_id)
+        if statement.status != Status.PENDING:
+            raise _already_decided(statement)
+        new_text = _checked_edit(statement=statement, text=text)
+        edited = new_text != statement.text
+        key = statement_text_key(new_text)
+        _move(
+            statement=statement,
+            expected=Status.PENDING,
+            fields={
+                "status": Status.PUBLISHED,
+                "text": new_text,
+                "text_key": key,
+                "published_at": now,
+                "decided_at": now,
+                "original_text": statement.original_text or statement.text,
+            },
+            key_changes=key != statement.text_key,
+        )
+        action = _log(
+            statement=statement,
+            moderator=moderator,
+            action=Action.APPROVE_EDITED if edited else Action.APPROVE,
+            status_before=Status.PENDING,
+            status_after=Status.PUBLISHED,
+            text_before=statement.text,
+            text_after=new_text,
+            now=now,
+        )
+        conversation_recluster_request(conversation_id=statement.conversation_id)
+    return action
+
+
+def statement_reject(
+    *,
+    statement_id,
+    moderator,
+    reason: str,
+    duplicate_of_id=None,
+    explanation: str = "",
+    now: datetime | None = None,
+) -> ModerationAction:
+    """Reject a pending statement with one of the rule reasons."""
+    _require_moderator(moderator)
+    now = now or timezone.now()
+    with transaction.atomic():
+        statement = _locked_statement(statement_id)
+        if statement.status != Status.PENDING:
+            raise _already_decided(statement)
+        duplicate_of, explanation = _checked_rejection(
+            statement=statement,
+            reason=reason,
+            duplicate_of_id=duplicate_of_id,
+            explanation=explanation,
+        )
+        _move(
+            statement=statement,
+            expected=Status.PENDING,
+            fields={"status": Status.REJECTED, "decided_at": now},
+            key_changes=False,
+        )
+        action = _log(
+            statement=statement,
+            moderator=moderator,
+            action=Action.REJECT,
+            status_before=Status.PENDING,
+            status_after=Status.REJECTED,
+            text_before=statement.text,
+            text_after=statement.text,
+            now=now,
+            reason=reason,
+            duplicate_of=duplicate_of,
+            explanation=explanation,
+        )
+        conversation_recluster_request(conversation_id=statement.conversation_id)
+    return action
+
+
+def statement_decision_reverse(
+    *,
+    statement_id,
+    moderator,
+    explanation: str,
+    reason: str = "",
+    duplicate_of_id=None,
+    now: datetime | None = None,
+) -> ModerationAction:
+    """Reverse a decision: published → rejected (with a rule reason) or rejected → published.
+
+    ``explanation`` says why the decision is reversed and is required either way.
+    """
+    _require_moderator(moderator)
+    now = now or timezone.now()
+    explanation = clean_statement_text(explanation or "")
+    with transaction.atomic():
+        statement = _locked_statement(statement_id)
+        if statement.status == Status.PENDING:
+            raise InvalidDecision(
+                _("This statement has not been decided yet; decide it in the queue."),
+                code="not_decided",
+            )
+        if not explanation:
+            raise InvalidDecision(
+                _("Explain why the decision is reversed."), code="explanation_missing"
+            )
+        if statement.status == Status.PUBLISHED:
+            duplicate_of, _explanation = _checked_rejection(
+                statement=statement,
+                reason=reason,
+                duplicate_of_id=duplicate_of_id,
+                explanation=explanation,
+            )
+            _move(
+                statement=statement,
+                expected=Status.PUBLISHED,
+                fields={"status": Status.REJECTED, "decided_at": now},
+                key_changes=False,
+            )
+            action = _log(
+                statement=statement,
+                moderator=moderator,
+                action=Action.REVERSE_TO_REJECTED,
+                status_before=Status.PUBLISHED,
+                status_after=Status.REJECTED,
+                text_before=statement.text,
+                text_after=statement.text,
+                now=now,
+                reason=reason,
+                duplicate_of=duplicate_of,
+                explanation=explanation,
+            )
+        else:
+            # Becoming non-rejected brings the statement back under the unique-wording rule.
+            _move(
+                statement=statement,
+                expected=Status.REJECTED,
+                fields={"status": Status.PUBLISHED, "decided_at": now, "published_at": now},
+                key_changes=True,
+            )
+            action = _log(
+                statement=statement,
+                moderator=moderator,
+                action=Action.REVERSE_TO_PUBLISHED,
+                status_before=Status.REJECTED,
+                status_after=Status.PUBLISHED,
+                text_before=statement.text,
+                text_after=statement.text,
+                now=now,
+                explanation=explanation,
+            )
+        conversation_recluster_request(conversation_id=statement.conversation_id)
+    return action
+
+
+@dataclass
+class BulkOutcome:
+    decided: list[ModerationAction] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _bulk(statement_ids: Iterable, decide) -> BulkOutcome:
+    outcome = BulkOutcome()
+    seen = set()
+    for raw in statement_ids:
+        try:
+            statement_id = _statement_id(raw)
+        except VoxitError as error:
+            outcome.refused.append((raw, str(error.message)))
+            continue
+        if statement_id in seen:
+            continue
+        seen.add(statement_id)
+        # One transaction per statement: one that another moderator took does not undo the rest.
+        try:
+            outcome.decided.append(decide(statement_id))
+        except VoxitError as error:
+            outcome.refused.append((statement_id, str(error.message)))
+    return outcome
+
+
+def statements_approve_bulk(
+    *, statement_ids: Iterable, moderator, now: datetime | None = None
+) -> BulkOutcome:
+    _require_moderator(moderator)
+    return _bulk(
+        statement_ids, lambda pk: statement_approve(statement_id=pk, moderator=moderator, now=now)
+    )
+
+
+def statements_reject_bulk(
+    *,
+    statement_ids: Iterable,
+    moderator,
+    reason: str,
+    duplicate_of_id=None,
+    explanation: str = "",
+    now: datetime | None = None,
+) -> BulkOutcome:
+    _require_moderator(moderator)
+    return _bulk(
+        statement_ids,
+        lambda pk: statement_reject(
+            statement_id=pk,
+            moderator=moderator,
+            reason=reason,
+            duplicate_of_id=duplicate_of_id,
+            explanation=explanation,
+            now=now,
+        ),
+    )
+
+
+def moderation_digest_send(*, now: datetime | None = None) -> int:
+    """E-mail moderators the statements due within 4 working hours or overdue; returns messages sent.
+
+    Sends nothing when the digest is switched off, nothing is due, or no moderator has an address.
+    """
+    from moderation import selectors
+
+    if not settings.MODERATION_DIGEST_ENABLED:
+        return 0
+    now = now or timezone.now()
+    items = selectors.moderation_queue_needing_attention(now=now)
+    if not items:
+        return 0
+    recipients = selectors.moderator_email_addresses()
+    if not recipients:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "items": items,
+            "overdue": sum(1 for item in items if item.is_overdue),
+            "due_soon": sum(1 for item in items if item.is_due_soon),
+            "now": now,
+        }
+        subject = render_to_string("moderation/email/digest_subject.txt", context).strip()
+        body = render_to_string("moderation/email/digest.txt", context)
+    sent = 0
+    for address in recipients:
+        sent += EmailMessage(subject=subject, body=body, to=[address]).send()
+    return sent

@@ -1,0 +1,299 @@
+"""Moderation pages: dashboard, queue, decisions, reversals, log and its CSV download.
+
+Anonymous visitors (residents included: they have no login) are sent to the login page; logged-in
+users who are neither moderators nor staff get 403.
+"""
+
+import csv
+from datetime import datetime, time, timedelta
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from moderation import selectors, services
+from moderation.forms import BulkDecisionForm, DecisionForm, LogFilterForm, ReverseForm
+from moderation.models import ModerationAction
+from moderation.permissions import user_can_moderate
+from statements.errors import VoxitError
+
+
+def moderator_required(view):
+    @wraps(view)
+    @never_cache
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not user_can_moderate(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _back(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+def _form_errors(form) -> str:
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
+@require_GET
+@moderator_required
+def dashboard(request):
+    now = timezone.now()
+    context = {
+        "overall": selectors.moderation_figures(now=now),
+        "conversations": selectors.moderation_dashboard(now=now),
+        "now": now,
+        "section": "dashboard",
+    }
+    return render(request, "moderation/dashboard.html", context)
+
+
+@require_GET
+@moderator_required
+def queue(request, slug=None):
+    conversation = selectors.conversation_get_for_moderation(slug=slug) if slug else None
+    items = selectors.moderation_queue(conversation=conversation)
+    context = {
+        "conversation": conversation,
+        "items": items,
+        "reasons": ModerationAction.Reason.choices,
+        "now": timezone.now(),
+        "section": "queue" if conversation is None else "",
+    }
+    return render(request, "moderation/queue.html", context)
+
+
+def _queue_url(statement) -> str:
+    return reverse("moderation:conversation_queue", kwargs={"slug": statement.conversation.slug})
+
+
+@require_POST
+@moderator_required
+def decide(request, statement_id):
+    statement = selectors.statement_get_for_moderation(statement_id=statement_id)
+    back = _back(request, _queue_url(statement))
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return HttpResponseRedirect(f"{back}#statement-{statement.pk}")
+    data = form.cleaned_data
+    try:
+        if data["decision"] == "approve":
+            text = data["text"] if data["text"].strip() else None
+            action = services.statement_approve(
+                statement_id=statement.pk, moderator=request.user, text=text
+            )
+        else:
+            action = services.statement_reject(
+                statement_id=statement.pk,
+                moderator=request.user,
+                reason=data["reason"],
+                duplicate_of_id=data["duplicate_of"],
+                explanation=data["explanation"],
+            )
+    except VoxitError as error:
+        messages.error(request, error.message)
+        return HttpResponseRedirect(f"{back}#statement-{statement.pk}")
+    messages.success(
+        request,
+        _("Statement #%(id)s: %(action)s.")
+        % {"id": statement.pk, "action": action.get_action_display()},
+    )
+    return HttpResponseRedirect(back)
+
+
+@require_POST
+@moderator_required
+def bulk(request):
+    back = _back(request, reverse("moderation:queue"))
+    form = BulkDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return HttpResponseRedirect(back)
+    data = form.cleaned_data
+    try:
+        if data["decision"] == "approve":
+            outcome = services.statements_approve_bulk(
+                statement_ids=data["statements"], moderator=request.user
+            )
+        else:
+            outcome = services.statements_reject_bulk(
+                statement_ids=data["statements"],
+                moderator=request.user,
+                reason=data["reason"],
+                duplicate_of_id=data["duplicate_of"],
+                explanation=data["explanation"],
+            )
+    except VoxitError as error:
+        messages.error(request, error.message)
+        return HttpResponseRedirect(back)
+    if outcome.decided:
+        count = len(outcome.decided)
+        if data["decision"] == "approve":
+            text = ngettext(
+                "%(count)d statement approved.", "%(count)d statements approved.", count
+            )
+        else:
+            text = ngettext(
+                "%(count)d statement rejected.", "%(count)d statements rejected.", count
+            )
+        messages.success(request, text % {"count": count})
+    for _statement_id, reason in outcome.refused:
+        messages.error(request, reason)
+    return HttpResponseRedirect(back)
+
+
+@require_GET
+@moderator_required
+def statement(request, statement_id):
+    statement = selectors.statement_get_for_moderation(statement_id=statement_id)
+    context = {
+        "statement": statement,
+        "history": selectors.statement_history(statement=statement),
+        "form": ReverseForm(),
+        "deadline": None,
+    }
+    if statement.status == statement.Status.PENDING:
+        from moderation.deadlines import moderation_deadline
+
+        context["deadline"] = moderation_deadline(statement.submitted_at)
+    return render(request, "moderation/statement.html", context)
+
+
+@require_POST
+@moderator_required
+def reverse_decision(request, statement_id):
+    statement = selectors.statement_get_for_moderation(statement_id=statement_id)
+    back = reverse("moderation:statement", kwargs={"statement_id": statement.pk})
+    form = ReverseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return HttpResponseRedirect(back)
+    data = form.cleaned_data
+    try:
+        action = services.statement_decision_reverse(
+            statement_id=statement.pk,
+            moderator=request.user,
+            explanation=data["explanation"],
+            reason=data["reason"],
+            duplicate_of_id=data["duplicate_of"],
+        )
+    except VoxitError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("Statement #%(id)s: %(action)s.")
+            % {"id": statement.pk, "action": action.get_action_display()},
+        )
+    return HttpResponseRedirect(back)
+
+
+def _filtered_log(request):
+    form = LogFilterForm(request.GET or None, moderators=selectors.moderator_names())
+    filters = {}
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        zone = timezone.get_current_timezone()
+        filters = {
+            "conversation": data["conversation"],
+            "actor": data["moderator"],
+            "action": data["action"],
+            "reason": data["reason"],
+            "statement_id": data["statement"],
+            "since": datetime.combine(data["since"], time.min, tzinfo=zone)
+            if data["since"]
+            else None,
+            "until": datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=zone)
+            if data["until"]
+            else None,
+        }
+    return form, selectors.moderation_log(**filters)
+
+
+@require_GET
+@moderator_required
+def log(request):
+    form, actions = _filtered_log(request)
+    page = Paginator(actions, 100).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "moderation/log.html",
+        {"form": form, "page": page, "query": query.urlencode(), "section": "log"},
+    )
+
+
+def _csv_cell(value) -> str:
+    # Residents write these texts; a leading = + - @ would run as a formula in a spreadsheet.
+    value = "" if value is None else str(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@require_GET
+@moderator_required
+def log_csv(request):
+    _form, actions = _filtered_log(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="moderation-log-{stamp}.csv"'
+    response.write("\ufeff")  # Excel needs the BOM to read UTF-8 (ä, ö, å).
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "id",
+            "created_at",
+            "moderator",
+            "conversation",
+            "statement_id",
+            "action",
+            "reason",
+            "duplicate_of",
+            "explanation",
+            "status_before",
+            "status_after",
+            "text_before",
+            "text_after",
+        ]
+    )
+    for action in actions.iterator(chunk_size=1000):
+        writer.writerow(
+            [
+                _csv_cell(value)
+                for value in (
+                    action.pk,
+                    timezone.localtime(action.created_at).isoformat(),
+                    action.actor_name,
+                    action.conversation.slug,
+                    action.statement_id,
+                    action.action,
+                    action.reason,
+                    action.duplicate_of_id or "",
+                    action.explanation,
+                    action.status_before,
+                    action.status_after,
+                    action.text_before,
+                    action.text_after,
+                )
+            ]
+        )
+    return response
