@@ -342,4 +342,11 @@ def _runs_prune(conversation_id: int, keep: int = RUNS_KEPT) -> None:
     )
     cutoff = list(cutoff)
     if cutoff:
-        ClusteringRun.objects.for_conversation(conversation_id).filter(pk__lte=cutoff[0]).delete()
+        # Never the latest successful run: pages and the next warm start read it.
+        latest_ok = (
+            ClusteringRun.objects.succeeded().for_conversation(conversation_id).latest_first()
+            .values_list("pk", flat=True).first()
+        )
+        ClusteringRun.objects.for_conversation(conversation_id).filter(pk__lte=cutoff[0]).exclude(
+            pk=latest_ok
+        ).delete()
