@@ -1,0 +1,87 @@
+"""Finnish by default; ?lang= and the language switch choose sv/en, remembered in a cookie."""
+
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import pgettext
+
+from statements import services
+from tests.conftest import make_conversation, make_seed
+
+pytestmark = pytest.mark.django_db
+
+
+def conversation_url(conversation):
+    return reverse("statements:conversation", kwargs={"slug": conversation.slug})
+
+
+def html_lang(response):
+    return re.search(r'<html lang="(\w+)">', response.content.decode()).group(1)
+
+
+def test_finnish_is_the_default_whatever_the_browser_prefers(client, conversation):
+    response = client.get(conversation_url(conversation), HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")
+    assert html_lang(response) == "fi"
+    assert response["Content-Language"] == "fi"
+
+
+def test_lang_parameter_switches_and_the_choice_is_remembered(client, conversation):
+    response = client.get(conversation_url(conversation) + "?lang=sv")
+    assert html_lang(response) == "sv"
+    assert response.cookies["voxit_language"].value == "sv"
+    later = client.get("/")
+    assert html_lang(later) == "sv"
+    assert later["Content-Language"] == "sv"
+
+
+def test_unknown_language_is_ignored(client, conversation):
+    response = client.get(conversation_url(conversation) + "?lang=de")
+    assert html_lang(response) == "fi"
+    assert "voxit_language" not in response.cookies
+
+
+def test_language_switch_form_remembers_the_choice_and_returns_to_the_page(client, conversation):
+    page = client.get(conversation_url(conversation) + "?lang=en").content.decode()
+    next_value = re.search(r'name="next" value="([^"]*)"', page).group(1)
+    response = client.post(reverse("set_language"), {"language": "sv", "next": next_value}, follow=True)
+    assert response.redirect_chain[-1][0].startswith(conversation_url(conversation))
+    assert html_lang(response) == "sv"
+    assert client.cookies["voxit_language"].value == "sv"
+
+
+def test_conversation_texts_fall_back_to_finnish_when_a_translation_is_empty(client, db):
+    conversation = make_conversation(title_sv="", question_sv="", title_en="In English", question_en="")
+    make_seed(conversation, "Vain suomeksi")
+    swedish = client.get(conversation_url(conversation) + "?lang=sv").content.decode()
+    assert "Testikeskustelu" in swedish and "Mitä mieltä olet?" in swedish
+    assert "Vain suomeksi" in swedish
+    english = client.get(conversation_url(conversation) + "?lang=en").content.decode()
+    assert "In English" in english and "Mitä mieltä olet?" in english
+
+
+def test_statement_is_shown_in_the_chosen_language_when_translated(client, conversation):
+    services.statement_seed(conversation=conversation, text="Lisää puistoja", text_sv="Fler parker", text_en="More parks")
+    assert "Fler parker" in client.get(conversation_url(conversation) + "?lang=sv").content.decode()
+    assert "More parks" in client.get(conversation_url(conversation) + "?lang=en").content.decode()
+    assert "Lisää puistoja" in client.get(conversation_url(conversation) + "?lang=fi").content.decode()
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_vote_buttons_are_in_the_chosen_language(client, conversation, seeds, language):
+    page = client.get(conversation_url(conversation) + f"?lang={language}").content.decode()
+    with translation.override(language):
+        labels = [pgettext("vote", word) for word in ("Agree", "Disagree", "Pass")]
+    for label in labels:
+        assert f">{label}<" in page
+
+
+def test_button_labels_differ_between_languages_once_translated(client, conversation, seeds):
+    with translation.override("fi"):
+        if pgettext("vote", "Agree") == "Agree":
+            pytest.skip("no Finnish translation compiled yet")
+    finnish = client.get(conversation_url(conversation) + "?lang=fi").content.decode()
+    english = client.get(conversation_url(conversation) + "?lang=en").content.decode()
+    assert ">Samaa mieltä<" in finnish and ">Agree<" not in finnish
+    assert ">Agree<" in english and ">Samaa mieltä<" not in english
