@@ -1,0 +1,80 @@
+"""Every action appears in the log exactly once; the log page filters it and the CSV carries it."""
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from moderation import services
+from moderation.models import ModerationAction
+from tests.conftest import make_seed
+from tests.moderation.conftest import make_pending
+
+pytestmark = pytest.mark.django_db
+Reason = ModerationAction.Reason
+
+
+@pytest.fixture
+def history(conversation, moderator, other_moderator):
+    """One of every action, by two moderators."""
+    original = make_seed(conversation, "Puistoihin lisää penkkejä")
+    a, b, c, d, e = (make_pending(conversation, f"Väite {letter}") for letter in "abcde")
+    services.statement_approve(statement_id=a.pk, moderator=moderator)
+    services.statement_approve(statement_id=b.pk, moderator=moderator, text="Väite B muokattuna")
+    services.statement_reject(statement_id=c.pk, moderator=other_moderator, reason=Reason.DUPLICATE,
+                              duplicate_of_id=original.pk)
+    services.statement_reject(statement_id=d.pk, moderator=other_moderator, reason=Reason.OTHER,
+                              explanation="=HYPERLINK(\"x\")")
+    services.statement_decision_reverse(statement_id=a.pk, moderator=other_moderator,
+                                        reason=Reason.INSULTING, explanation="Loukkaava sittenkin")
+    services.statement_decision_reverse(statement_id=a.pk, moderator=moderator, explanation="Ei loukkaava")
+    services.statements_reject_bulk(statement_ids=[e.pk, c.pk], moderator=moderator, reason=Reason.OFF_TOPIC)
+    return {"a": a, "b": b, "c": c, "d": d, "e": e, "original": original}
+
+
+def test_every_action_appears_exactly_once(history):
+    rows = list(ModerationAction.objects.order_by("id").values_list("statement_id", "action", "actor_name"))
+    h = history
+    assert rows == [
+        (h["a"].pk, "approve", "moderaattori"),
+        (h["b"].pk, "approve_edited", "moderaattori"),
+        (h["c"].pk, "reject", "toinen"),
+        (h["d"].pk, "reject", "toinen"),
+        (h["a"].pk, "reverse_to_rejected", "toinen"),
+        (h["a"].pk, "reverse_to_published", "moderaattori"),
+        (h["e"].pk, "reject", "moderaattori"),
+        # c was already decided: the bulk refusal adds nothing.
+    ]
+    edited = ModerationAction.objects.get(statement=h["b"])
+    assert (edited.text_before, edited.text_after) == ("Väite b", "Väite B muokattuna")
+
+
+def test_log_page_lists_and_filters(client, moderator, history):
+    client.force_login(moderator)
+    html = client.get(reverse("moderation:log")).content.decode()
+    assert html.count('data-action="') == 7
+    html = client.get(reverse("moderation:log"), {"moderator": "toinen"}).content.decode()
+    assert html.count('data-action="') == 3
+    html = client.get(reverse("moderation:log"), {"action": "approve_edited"}).content.decode()
+    assert html.count('data-action="') == 1 and "Väite B muokattuna" in html
+    html = client.get(reverse("moderation:log"), {"statement": history["a"].pk}).content.decode()
+    assert html.count('data-action="') == 3
+    html = client.get(reverse("moderation:log"), {"reason": "duplicate"}).content.decode()
+    assert f'href="/moderation/s/{history["original"].pk}/"' in html
+
+
+def test_csv_download_has_every_action_and_defuses_formulas(client, moderator, history):
+    client.force_login(moderator)
+    response = client.get(reverse("moderation:log_csv"))
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(rows) == 7
+    assert {row["action"] for row in rows} == set(ModerationAction.Action.values)
+    other = next(row for row in rows if row["reason"] == "other")
+    assert other["explanation"].startswith("'=")
+    duplicate = next(row for row in rows if row["reason"] == "duplicate")
+    assert duplicate["duplicate_of"] == str(history["original"].pk)
+    filtered = client.get(reverse("moderation:log_csv"), {"moderator": "toinen"})
+    assert len(list(csv.DictReader(io.StringIO(filtered.content.decode("utf-8-sig"))))) == 3

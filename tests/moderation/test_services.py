@@ -1,0 +1,289 @@
+"""Approve, edit, reject, reverse, bulk and concurrent decisions."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from moderation import services
+from moderation.errors import AlreadyDecided, InvalidDecision, NotAModerator
+from moderation.models import ModerationAction
+from statements.models import Statement
+from tests.conftest import make_seed
+from tests.moderation.conftest import make_moderator, make_pending
+
+pytestmark = pytest.mark.django_db
+Reason = ModerationAction.Reason
+
+
+def test_approve_publishes_and_logs(moderator, pending, recluster_calls):
+    action = services.statement_approve(statement_id=pending.pk, moderator=moderator)
+    pending.refresh_from_db()
+    assert pending.status == Statement.Status.PUBLISHED
+    assert pending.published_at is not None and pending.decided_at is not None
+    assert action.action == ModerationAction.Action.APPROVE
+    assert action.actor == moderator and action.actor_name == "moderaattori"
+    assert recluster_calls == [pending.conversation_id]
+
+
+def test_approve_with_edit_publishes_the_edit_and_keeps_the_original(moderator, pending):
+    original = pending.text
+    action = services.statement_approve(
+        statement_id=pending.pk, moderator=moderator, text="  Kirjastot  auki iltaisin pidempään "
+    )
+    pending.refresh_from_db()
+    assert pending.text == "Kirjastot auki iltaisin pidempään"
+    assert pending.original_text == original
+    assert pending.text_key == "kirjastot auki iltaisin pidempään"
+    assert action.action == ModerationAction.Action.APPROVE_EDITED
+    assert (action.text_before, action.text_after) == (original, pending.text)
+
+
+def test_approve_with_unchanged_text_is_a_plain_approval(moderator, pending):
+    action = services.statement_approve(statement_id=pending.pk, moderator=moderator, text=pending.text)
+    assert action.action == ModerationAction.Action.APPROVE
+
+
+def test_edit_to_wording_that_exists_is_refused_with_its_number(moderator, conversation, pending):
+    seed = make_seed(conversation, "Kirjastot auki")
+    with pytest.raises(InvalidDecision) as caught:
+        services.statement_approve(statement_id=pending.pk, moderator=moderator, text="kirjastot AUKI")
+    assert f"#{seed.pk}" in str(caught.value.message)
+    pending.refresh_from_db()
+    assert pending.status == Statement.Status.PENDING
+    assert not ModerationAction.objects.exists()
+
+
+def test_edit_longer_than_the_limit_is_refused(moderator, pending):
+    with pytest.raises(InvalidDecision):
+        services.statement_approve(statement_id=pending.pk, moderator=moderator, text="x" * 500)
+
+
+@pytest.mark.parametrize("reason", [Reason.MENTIONS_PERSON, Reason.INSULTING, Reason.OFF_TOPIC])
+def test_reject_with_a_rule_reason(moderator, pending, recluster_calls, reason):
+    action = services.statement_reject(statement_id=pending.pk, moderator=moderator, reason=reason)
+    pending.refresh_from_db()
+    assert pending.status == Statement.Status.REJECTED
+    assert action.reason == reason
+    assert recluster_calls == [pending.conversation_id]
+
+
+def test_reject_as_duplicate_names_the_statement(moderator, conversation, pending):
+    original = make_seed(conversation, "Kirjastot auki pidempään")
+    action = services.statement_reject(
+        statement_id=pending.pk, moderator=moderator, reason=Reason.DUPLICATE, duplicate_of_id=original.pk
+    )
+    assert action.duplicate_of == original
+
+
+def test_duplicate_without_a_statement_is_refused(moderator, pending):
+    with pytest.raises(InvalidDecision):
+        services.statement_reject(statement_id=pending.pk, moderator=moderator, reason=Reason.DUPLICATE)
+
+
+def test_duplicate_of_another_conversations_statement_is_refused(moderator, pending):
+    from tests.conftest import make_conversation
+
+    elsewhere = make_seed(make_conversation())
+    with pytest.raises(InvalidDecision):
+        services.statement_reject(
+            statement_id=pending.pk, moderator=moderator, reason=Reason.DUPLICATE, duplicate_of_id=elsewhere.pk
+        )
+
+
+def test_duplicate_of_itself_is_refused(moderator, pending):
+    with pytest.raises(InvalidDecision):
+        services.statement_reject(
+            statement_id=pending.pk, moderator=moderator, reason=Reason.DUPLICATE, duplicate_of_id=pending.pk
+        )
+
+
+def test_other_reason_needs_an_explanation(moderator, pending):
+    with pytest.raises(InvalidDecision):
+        services.statement_reject(statement_id=pending.pk, moderator=moderator, reason=Reason.OTHER)
+    action = services.statement_reject(
+        statement_id=pending.pk, moderator=moderator, reason=Reason.OTHER, explanation="Mainos"
+    )
+    assert action.explanation == "Mainos"
+
+
+def test_reject_without_reason_is_refused(moderator, pending):
+    with pytest.raises(InvalidDecision):
+        services.statement_reject(statement_id=pending.pk, moderator=moderator, reason="")
+
+
+def test_database_refuses_a_duplicate_rejection_without_a_statement(moderator, pending):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ModerationAction.objects.create(
+            conversation=pending.conversation, statement=pending, actor=moderator, actor_name="x",
+            action="reject", reason="duplicate", text_before="a", text_after="a",
+            status_before="pending", status_after="rejected",
+        )
+
+
+def test_the_log_cannot_be_updated_in_bulk(moderator, pending):
+    services.statement_approve(statement_id=pending.pk, moderator=moderator)
+    with pytest.raises(TypeError):
+        ModerationAction.objects.update(actor_name="someone else")
+
+
+def test_residents_and_plain_users_cannot_decide(plain_user, pending):
+    from django.contrib.auth.models import AnonymousUser
+
+    for user in (plain_user, AnonymousUser(), None):
+        with pytest.raises(NotAModerator):
+            services.statement_approve(statement_id=pending.pk, moderator=user)
+
+
+def test_staff_may_decide(staff_user, pending):
+    services.statement_approve(statement_id=pending.pk, moderator=staff_user)
+    pending.refresh_from_db()
+    assert pending.status == Statement.Status.PUBLISHED
+
+
+def test_second_decision_says_who_decided_and_when(moderator, other_moderator, pending):
+    services.statement_approve(statement_id=pending.pk, moderator=moderator)
+    with pytest.raises(AlreadyDecided) as caught:
+        services.statement_reject(statement_id=pending.pk, moderator=other_moderator, reason=Reason.INSULTING)
+    message = str(caught.value.message)
+    assert "moderaattori" in message
+    pending.refresh_from_db()
+    assert pending.status == Statement.Status.PUBLISHED
+    assert ModerationAction.objects.count() == 1
+
+
+def test_conditional_update_refuses_a_stale_decision(moderator, other_moderator, pending, monkeypatch):
+    """Even when the row read is stale (the lock did not help), the UPDATE ... WHERE status decides."""
+    stale = Statement.objects.get(pk=pending.pk)
+    services.statement_approve(statement_id=pending.pk, moderator=moderator)
+    monkeypatch.setattr(services, "_locked_statement", lambda statement_id: stale)
+    with pytest.raises(AlreadyDecided) as caught:
+        services.statement_reject(statement_id=pending.pk, moderator=other_moderator, reason=Reason.INSULTING)
+    assert "moderaattori" in str(caught.value.message)
+    pending.refresh_from_db()
+    assert pending.status == Statement.Status.PUBLISHED
+    assert list(ModerationAction.objects.values_list("actor_name", flat=True)) == ["moderaattori"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_moderators_at_once_one_wins(require_postgres, conversation):
+    pending = make_pending(conversation, "Samaan aikaan päätetty väite")
+    first, second = make_moderator("eka"), make_moderator("toka")
+    barrier = threading.Barrier(2)
+    outcomes = {}
+
+    def decide(name, call):
+        try:
+            barrier.wait()
+            call()
+            outcomes[name] = "won"
+        except AlreadyDecided as error:
+            outcomes[name] = str(error.message)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=decide, args=("eka", lambda: services.statement_approve(
+            statement_id=pending.pk, moderator=first))),
+        threading.Thread(target=decide, args=("toka", lambda: services.statement_reject(
+            statement_id=pending.pk, moderator=second, reason=Reason.OFF_TOPIC))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes.values()).count("won") == 1
+    loser = next(name for name, outcome in outcomes.items() if outcome != "won")
+    winner = "eka" if loser == "toka" else "toka"
+    assert winner in outcomes[loser]
+    assert ModerationAction.objects.filter(statement=pending).count() == 1
+
+
+def test_reverse_publication_to_rejection_and_back(moderator, other_moderator, pending, recluster_calls):
+    services.statement_approve(statement_id=pending.pk, moderator=moderator)
+    services.statement_decision_reverse(
+        statement_id=pending.pk, moderator=other_moderator, reason=Reason.MENTIONS_PERSON,
+        explanation="Nimeää henkilön epäsuorasti",
+    )
+    pending.refresh_from_db()
+    assert pending.status == Statement.Status.REJECTED
+    services.statement_decision_reverse(
+        statement_id=pending.pk, moderator=moderator, explanation="Ei sittenkään tunnistettava"
+    )
+    pending.refresh_from_db()
+    assert pending.status == Statement.Status.PUBLISHED
+    actions = list(ModerationAction.objects.order_by("id").values_list("action", flat=True))
+    assert actions == ["approve", "reverse_to_rejected", "reverse_to_published"]
+    assert len(recluster_calls) == 3
+
+
+def test_reversal_needs_a_reason_and_an_explanation(moderator, pending):
+    services.statement_approve(statement_id=pending.pk, moderator=moderator)
+    with pytest.raises(InvalidDecision):
+        services.statement_decision_reverse(statement_id=pending.pk, moderator=moderator, explanation="")
+    with pytest.raises(InvalidDecision):
+        services.statement_decision_reverse(
+            statement_id=pending.pk, moderator=moderator, explanation="Miksi", reason=""
+        )
+
+
+def test_reversal_of_a_pending_statement_is_refused(moderator, pending):
+    with pytest.raises(InvalidDecision):
+        services.statement_decision_reverse(statement_id=pending.pk, moderator=moderator, explanation="x")
+
+
+def test_reversing_a_rejection_when_the_wording_now_exists_says_so(moderator, conversation, pending):
+    services.statement_reject(statement_id=pending.pk, moderator=moderator, reason=Reason.OFF_TOPIC)
+    same = make_pending(conversation, pending.text.upper())
+    services.statement_approve(statement_id=same.pk, moderator=moderator)
+    with pytest.raises(InvalidDecision) as caught:
+        services.statement_decision_reverse(statement_id=pending.pk, moderator=moderator, explanation="Virhe")
+    assert f"#{same.pk}" in str(caught.value.message)
+    pending.refresh_from_db()
+    assert pending.status == Statement.Status.REJECTED
+    assert ModerationAction.objects.filter(statement=pending).count() == 1
+
+
+def test_bulk_approve_decides_each_and_reports_the_ones_taken(moderator, other_moderator, conversation):
+    statements = [make_pending(conversation, f"Väite numero {i}") for i in range(4)]
+    services.statement_reject(statement_id=statements[1].pk, moderator=other_moderator, reason=Reason.INSULTING)
+    outcome = services.statements_approve_bulk(
+        statement_ids=[s.pk for s in statements] + [999999], moderator=moderator
+    )
+    assert len(outcome.decided) == 3
+    assert {pk for pk, _message in outcome.refused} == {statements[1].pk, 999999}
+    assert "toinen" in dict(outcome.refused)[statements[1].pk]
+    assert Statement.objects.published().filter(pk__in=[s.pk for s in statements]).count() == 3
+
+
+def test_bulk_reject_uses_one_reason_for_all(moderator, conversation, recluster_calls):
+    statements = [make_pending(conversation, f"Asiaton väite {i}") for i in range(3)]
+    outcome = services.statements_reject_bulk(
+        statement_ids=[s.pk for s in statements], moderator=moderator, reason=Reason.OFF_TOPIC
+    )
+    assert len(outcome.decided) == 3 and not outcome.refused
+    assert set(ModerationAction.objects.values_list("reason", flat=True)) == {"off_topic"}
+    assert len(recluster_calls) == 3
+
+
+def test_bulk_reject_without_explanation_for_other_refuses_each(moderator, conversation):
+    statements = [make_pending(conversation, f"Muu {i}") for i in range(2)]
+    outcome = services.statements_reject_bulk(
+        statement_ids=[s.pk for s in statements], moderator=moderator, reason=Reason.OTHER
+    )
+    assert not outcome.decided and len(outcome.refused) == 2
+    assert Statement.objects.pending().count() == 2
+
+
+def test_seed_statements_are_published_without_moderation(conversation):
+    seed = make_seed(conversation, "Kaupungin pitää kuunnella asukkaita")
+    assert seed.status == Statement.Status.PUBLISHED
+    assert not ModerationAction.objects.exists()
+
+
+def test_recompute_hook_is_the_clustering_one():
+    import clustering.services
+
+    assert services.conversation_recluster_request is clustering.services.conversation_recluster_request
