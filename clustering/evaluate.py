@@ -2,8 +2,12 @@
 
     python -m clustering.evaluate DIR [DIR ...] [--json] [--seed N]
 
-Comments moderated out (moderated == -1) are excluded; ``is-meta`` comments are
-meta.  Unmoderated comments (moderated == 0) are *included*: these openData
+Comments moderated out (moderated == -1) are passed as
+``moderated_out_statement_ids`` and ``is-meta`` comments as meta: Polis' math
+puts both in its "mod-out" set, whose columns it zeroes for every participant
+(out of PCA, but counted as voted in the projection's sparsity scaling and in
+the in-conv vote counts).  Voxit's own service excludes rejected statements
+instead; here the point is to reproduce what Polis computed.  Unmoderated comments (moderated == 0) are *included*: these openData
 conversations were not strictly moderated, so Polis itself clustered with
 them, and including them is the faithful comparison.  The adjusted Rand index
 is taken over participants that both Polis and Voxit clustered.
@@ -29,15 +33,15 @@ def adjusted_rand(a, b) -> float:
 
 
 def evaluate(export: PolisExport, *, seed: int = 0, **kwargs) -> dict:
-    excluded = export.comment_ids[export.comment_moderated == -1]
-    meta = export.comment_ids[export.comment_is_meta & (export.comment_moderated != -1)]
+    meta = export.comment_ids[export.comment_is_meta]
+    moderated_out = export.comment_ids[(export.comment_moderated == -1) & ~export.comment_is_meta]
     start = time.perf_counter()
     result = compute_groups(
         export.voter_ids,
         export.comment_ids_voted,
         export.votes,
-        excluded_statement_ids=excluded,
         meta_statement_ids=meta,
+        moderated_out_statement_ids=moderated_out,
         seed=seed,
         **kwargs,
     )

@@ -71,6 +71,7 @@ def compute_groups(
     *,
     excluded_statement_ids: Iterable[int] = (),
     meta_statement_ids: Iterable[int] = (),
+    moderated_out_statement_ids: Iterable[int] = (),
     previous: ClusteringResult | None = None,
     seed: int = 0,
     min_votes: int = 7,
@@ -101,9 +102,15 @@ def compute_groups(
     - ``excluded_statement_ids``: unpublished or moderated-out statements; their
       votes are dropped first, so the result is the same as if they had never
       been cast.
-    - ``meta_statement_ids``: kept in the vote counts (and so in the in-conv rule
-      and projection scaling), zeroed out of PCA, left out of repness and
-      consensus, routing priority ``meta_priority`` (Polis' treatment).
+    - ``meta_statement_ids``: kept in the vote counts (and so in the in-conv
+      rule), zeroed out of PCA and counted as voted by everyone in the
+      projection scaling, left out of repness and consensus, routing priority
+      ``meta_priority`` (Polis' treatment).
+    - ``moderated_out_statement_ids``: Polis' "mod-out" statements that are not
+      meta (rejected after votes were cast), treated as Polis treats them: like
+      meta statements but with an ordinary routing priority.  Voxit itself passes
+      rejected statements in ``excluded_statement_ids``; this is for reproducing
+      Polis runs on Polis exports (clustering.evaluate).
     - ``previous``: the last result, for once-in-always-in, warm starts, k
       smoothing and stable group labels.
     - ``seed``: all randomness (ARPACK start, k-means++ starts) comes from
@@ -123,6 +130,7 @@ def compute_groups(
     }
     params["excluded_statement_ids"] = sorted(int(x) for x in excluded_statement_ids)
     params["meta_statement_ids"] = sorted(int(x) for x in meta_statement_ids)
+    params["moderated_out_statement_ids"] = sorted(int(x) for x in moderated_out_statement_ids)
     if force_in_conv is not None:
         params["force_in_conv"] = sorted(int(x) for x in force_in_conv)
     timings: dict[str, float] = {}
@@ -150,12 +158,23 @@ def compute_groups(
     if len(p_idx):
         p_idx, s_idx, c_raw = _latest_votes(p_idx, s_idx, c_raw, n_p, n_s)
     meta = np.isin(sids, np.asarray(params["meta_statement_ids"], dtype=np.int64))
+    # Polis' "mod-out": meta and moderated-out statements, zeroed in the matrix.
+    zeroed = meta | np.isin(sids, np.asarray(params["moderated_out_statement_ids"], dtype=np.int64))
     votes = c_raw.astype(np.float64)
     n_votes = np.bincount(p_idx, minlength=n_p)
     col_count = np.bincount(s_idx, minlength=n_s)
     col_sum = np.bincount(s_idx, weights=votes, minlength=n_s)
-    center = np.where(meta, 0.0, col_sum / np.maximum(col_count, 1))
-    centred_vals = np.where(meta[s_idx], 0.0, votes - center[s_idx])
+    center = np.where(zeroed, 0.0, col_sum / np.maximum(col_count, 1))
+    centred_vals = np.where(zeroed[s_idx], 0.0, votes - center[s_idx])
+    # Polis zeroes a mod-out column for *every* participant (the cells become 0,
+    # not missing), so its sparsity scaling counts each mod-out statement as
+    # voted by everyone: sqrt(S / (votes on other statements + number zeroed)).
+    # Reproduces Polis' base-cluster centres exactly on the red-dwarf fixture
+    # below-100-ptpts, where few participants voted on the mod-out statements.
+    n_zeroed = int(zeroed.sum())
+    n_scaling_votes = (
+        n_votes - np.bincount(p_idx[zeroed[s_idx]], minlength=n_p) + n_zeroed if n_zeroed else n_votes
+    )
     # Votes arrive grouped by participant more often than not; CSR from COO is O(nnz).
     centred = sp.coo_matrix((centred_vals, (p_idx, s_idx)), shape=(n_p, n_s)).tocsr()
     lap("matrix")
@@ -183,7 +202,7 @@ def compute_groups(
     pca = sparse_pca(centred, center, seed=int(rng.integers(2**31)), warm_start=warm)
     lap("pca")
     proj = project_participants(
-        centred, pca.components, n_votes if sparsity_scaling else np.full(n_p, n_s)
+        centred, pca.components, n_scaling_votes if sparsity_scaling else np.full(n_p, n_s)
     )
     stmt_proj, extremity = project_statements(center, pca.components)
     lap("projection")
@@ -261,7 +280,7 @@ def compute_groups(
     g_agree = np.bincount(flat[ci == 1], minlength=size).reshape(n_g, n_s)
     g_disagree = np.bincount(flat[ci == -1], minlength=size).reshape(n_g, n_s)
     g_seen = np.bincount(flat, minlength=size).reshape(n_g, n_s)
-    eligible = ~meta
+    eligible = ~zeroed
     rep = repness(
         g_agree,
         g_disagree,
