@@ -1,0 +1,520 @@
+"""Load benchmark: many residents voting at once on gunicorn + PostgreSQL, and nothing lost.
+
+    python -m bench.load [--residents 64] [--seconds 30] [--json]
+
+Starts Voxit on gunicorn (a free loopback port, production settings) against ``DATABASE_URL``
+(default: a ``voxit_bench`` database on the local PostgreSQL server, created and migrated if
+missing), creates a fresh benchmark conversation, and drives N simulated residents for a fixed
+time. Each resident opens the conversation page once (which gives it its cookies), then casts a
+vote through the API and gets the next statement, again and again; a resident who has answered
+everything is replaced by a new one. Then it checks the database: every acknowledged vote (a 201
+answer) must be stored, once, with its log entry. Finally it measures PostgreSQL's own rate for an
+equivalent single-row upsert with pgbench on the same database, and prints our rate as a share of it.
+
+This is a benchmark that prints figures, not a test: the load generator shares the CPU with the
+server it measures, so figures on a small machine are a floor, not a ceiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import glob
+import json
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/voxit_bench"
+SLUG_PREFIX = "bench-"
+STATEMENT_ID = re.compile(rb'name="statement" value="(\d+)"')
+CHOICES = ("agree", "disagree", "pass")
+
+
+# --------------------------------------------------------------------------------------------
+# Database and server
+# --------------------------------------------------------------------------------------------
+
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark database when it does not exist (needs rights on the server)."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def server_environment(database_url: str, port: int, args) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "voxit.settings",
+            "DEBUG": "false",
+            "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_urlsafe(40),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "DATABASE_URL": database_url,
+            "HTTPS": "false",
+            "LOG_LEVEL": "WARNING",
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "GUNICORN_ACCESSLOG": "",
+            # All simulated residents come from one address: the per-address limit would be the
+            # first thing measured. The per-participant limit stays as configured.
+            "RATE_LIMIT_IP_VOTES_PER_MINUTE": env.get("RATE_LIMIT_IP_VOTES_PER_MINUTE", "0"),
+        }
+    )
+    if args.workers:
+        env["GUNICORN_WORKERS"] = str(args.workers)
+    if args.threads:
+        env["GUNICORN_THREADS"] = str(args.threads)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def setup_django(env: dict[str, str]) -> None:
+    for key in (
+        "DJANGO_SETTINGS_MODULE",
+        "DEBUG",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "LOG_LEVEL",
+    ):
+        os.environ[key] = env[key]
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def create_conversation(statements: int) -> str:
+    """A fresh, open benchmark conversation; earlier benchmark conversations are removed."""
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from statements import services
+    from statements.models import Conversation
+
+    call_command("migrate", verbosity=0, interactive=False)
+    Conversation.objects.filter(slug__startswith=SLUG_PREFIX).delete()
+    now = timezone.now()
+    slug = f"{SLUG_PREFIX}{secrets.token_hex(4)}"
+    conversation = Conversation.objects.create(
+        slug=slug,
+        title_fi="Kuormitustesti",
+        question_fi="Kestääkö Voxit uutiskirjeen jälkeisen ryntäyksen?",
+        opens_at=now - timedelta(hours=1),
+        closes_at=now + timedelta(days=1),
+        is_published=True,
+    )
+    rows = [
+        (f"Kuormitustestin väite numero {number}", "", "") for number in range(1, statements + 1)
+    ]
+    services.statements_seed_bulk(conversation=conversation, rows=rows)
+    return slug
+
+
+def stored_counts(slug: str) -> tuple[int, int]:
+    from statements.models import Conversation, Vote, VoteLog
+
+    conversation = Conversation.objects.get(slug=slug)
+    return (
+        Vote.objects.filter(conversation=conversation).count(),
+        VoteLog.objects.filter(conversation=conversation).count(),
+    )
+
+
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen:
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        "voxit/gunicorn.conf.py",
+        "voxit.wsgi:application",
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with status {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=2) as answer:
+                if answer.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    stop_server(server)
+    raise SystemExit("gunicorn did not answer /health/ within 60 s")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+# --------------------------------------------------------------------------------------------
+# Simulated residents: a minimal HTTP/1.1 keep-alive client on asyncio streams
+# --------------------------------------------------------------------------------------------
+
+
+class ConnectionLost(Exception):
+    pass
+
+
+@dataclass
+class Tally:
+    acknowledged: int = 0
+    unanswered: int = 0  # sent, but no answer came back: stored or not, the resident cannot know
+    residents: int = 0
+    latencies: list[float] = field(default_factory=list)
+    errors: Counter = field(default_factory=Counter)
+
+
+class Browser:
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader = self.writer = None
+        self.cookies: dict[str, str] = {}
+
+    async def connect(self):
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def close(self):
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(Exception):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+    async def request(self, method: str, path: str, body: bytes = b"", headers: dict | None = None):
+        if self.writer is None:
+            await self.connect()
+        lines = [
+            f"{method} {path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            "Connection: keep-alive",
+        ]
+        if self.cookies:
+            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        for name, value in (headers or {}).items():
+            lines.append(f"{name}: {value}")
+        if body or method == "POST":
+            lines.append(f"Content-Length: {len(body)}")
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        try:
+            head = await self.reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError) as error:
+            await self.close()
+            raise ConnectionLost() from error
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        status = int(status_line.split(" ", 2)[1])
+        length, close = 0, False
+        for line in header_lines:
+            if not line:
+                continue
+            name, _, value = line.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if name == "content-length":
+                length = int(value)
+            elif name == "set-cookie":
+                cookie, _, _attributes = value.partition(";")
+                key, _, cookie_value = cookie.partition("=")
+                self.cookies[key.strip()] = cookie_value.strip()
+            elif name == "connection" and value.lower() == "close":
+                close = True
+        payload = await self.reader.readexactly(length) if length else b""
+        if close:
+            await self.close()
+        return status, payload
+
+
+async def resident_loop(
+    host, port, slug, deadline, tally: Tally, rng: random.Random, timeout: float
+):
+    browser = Browser(host, port)
+    vote_path = f"/api/v1/conversations/{slug}/votes/"
+    try:
+        while time.monotonic() < deadline:
+            browser.cookies = {}  # a new resident: a browser with no cookies yet
+            tally.residents += 1
+            try:
+                status, page = await asyncio.wait_for(
+                    browser.request("GET", f"/c/{slug}/"), timeout
+                )
+            except (ConnectionLost, TimeoutError, OSError):
+                tally.errors["page:connection"] += 1
+                await browser.close()
+                await asyncio.sleep(0.05)
+                continue
+            if status != 200:
+                tally.errors[f"page:{status}"] += 1
+                await asyncio.sleep(0.05)
+                continue
+            found = STATEMENT_ID.search(page)
+            statement = int(found.group(1)) if found else None
+            while statement is not None and time.monotonic() < deadline:
+                body = json.dumps({"statement": statement, "choice": rng.choice(CHOICES)}).encode()
+                headers = {
+                    "Content-Type": "application/json",
+                    "Accept": "application/json",
+                    "X-CSRFToken": browser.cookies.get("csrftoken", ""),
+                }
+                started = time.perf_counter()
+                try:
+                    status, answer = await asyncio.wait_for(
+                        browser.request("POST", vote_path, body, headers), timeout
+                    )
+                except (ConnectionLost, TimeoutError, OSError):
+                    tally.unanswered += 1
+                    tally.errors["vote:no-answer"] += 1
+                    await browser.close()
+                    break
+                tally.latencies.append(time.perf_counter() - started)
+                if status == 201:
+                    tally.acknowledged += 1
+                    following = json.loads(answer)["next"]
+                    statement = following["id"] if following else None
+                else:
+                    tally.errors[f"vote:{status}"] += 1
+                    if status == 429:
+                        await asyncio.sleep(1.0)
+    finally:
+        await browser.close()
+
+
+async def drive(
+    port: int, slug: str, residents: int, seconds: float, timeout: float
+) -> tuple[Tally, float]:
+    tally = Tally()
+    started = time.monotonic()
+    deadline = started + seconds
+    master = random.Random(2026)
+    await asyncio.gather(
+        *(
+            resident_loop(
+                "127.0.0.1", port, slug, deadline, tally, random.Random(master.random()), timeout
+            )
+            for _ in range(residents)
+        )
+    )
+    return tally, time.monotonic() - started
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))
+    return ordered[index]
+
+
+# --------------------------------------------------------------------------------------------
+# PostgreSQL's own upsert rate
+# --------------------------------------------------------------------------------------------
+
+PGBENCH_SCRIPT = """\
+\\set participant random(1, 1000000)
+\\set statement random(1, 200)
+INSERT INTO bench_vote_upsert (participant_id, statement_id, choice, updated_at)
+VALUES (:participant, :statement, 1, now())
+ON CONFLICT (participant_id, statement_id) DO UPDATE
+SET choice = EXCLUDED.choice, updated_at = EXCLUDED.updated_at;
+"""
+
+
+def find_pgbench() -> str | None:
+    found = shutil.which("pgbench")
+    if found:
+        return found
+    candidates = glob.glob("/usr/lib/postgresql/*/bin/pgbench")
+    return (
+        max(candidates, key=lambda path: int(re.search(r"/(\d+)/bin", path).group(1)))
+        if candidates
+        else None
+    )
+
+
+def pgbench_tps(database_url: str, clients: int, seconds: int) -> tuple[float | None, str]:
+    """Transactions per second of a single-row upsert, or None with the reason it was not measured."""
+    import psycopg
+
+    binary = find_pgbench()
+    if binary is None:
+        return None, "pgbench not found (apt-get install postgresql-client)"
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute("DROP TABLE IF EXISTS bench_vote_upsert")
+        connection.execute(
+            "CREATE TABLE bench_vote_upsert (participant_id bigint, statement_id bigint, "
+            "choice smallint NOT NULL, updated_at timestamptz NOT NULL, PRIMARY KEY (participant_id, statement_id))"
+        )
+    try:
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+            script.write(PGBENCH_SCRIPT)
+        command = [
+            binary,
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            str(clients),
+            "-j",
+            "2",
+            "-T",
+            str(seconds),
+            "-f",
+            script.name,
+        ]
+        parts = urlsplit(database_url)
+        dsn = urlunsplit(parts._replace(scheme="postgresql"))
+        result = subprocess.run(
+            [*command, dsn], capture_output=True, text=True, timeout=seconds + 60
+        )
+        found = re.search(r"tps = ([\d.]+)", result.stdout)
+        if result.returncode != 0 or not found:
+            return None, f"pgbench failed: {(result.stderr or result.stdout).strip()[-300:]}"
+        return float(found.group(1)), ""
+    finally:
+        os.unlink(script.name)
+        with psycopg.connect(database_url, autocommit=True) as connection:
+            connection.execute("DROP TABLE IF EXISTS bench_vote_upsert")
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.load", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--residents", type=int, default=64, help="concurrent simulated residents (64)"
+    )
+    parser.add_argument("--seconds", type=float, default=30, help="how long they vote (30)")
+    parser.add_argument(
+        "--statements", type=int, default=200, help="published statements in the conversation"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="gunicorn workers (default: GUNICORN_WORKERS or conf)",
+    )
+    parser.add_argument("--threads", type=int, default=0, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--pgbench-seconds", type=int, default=10, help="length of the pgbench run (0 skips it)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=10, help="seconds before a request counts as unanswered"
+    )
+    parser.add_argument("--json", action="store_true", help="end with one JSON line of the figures")
+    args = parser.parse_args(argv)
+
+    database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("The load benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
+    ensure_database(database_url)
+    port = free_port()
+    env = server_environment(database_url, port, args)
+    setup_django(env)
+    slug = create_conversation(args.statements)
+
+    from django.db import connections
+
+    connections.close_all()
+    server = start_server(env, port)
+    try:
+        tally, elapsed = asyncio.run(drive(port, slug, args.residents, args.seconds, args.timeout))
+    finally:
+        stop_server(server)
+
+    votes, logged = stored_counts(slug)
+    connections.close_all()
+    lost = max(tally.acknowledged - votes, 0)
+    tps, why_not = (None, "skipped")
+    if args.pgbench_seconds > 0:
+        tps, why_not = pgbench_tps(database_url, min(args.residents, 64), args.pgbench_seconds)
+
+    votes_per_s = tally.acknowledged / elapsed if elapsed else 0.0
+    figures = {
+        "votes_per_s": round(votes_per_s, 1),
+        "p50_ms": round(percentile(tally.latencies, 0.50) * 1000, 1),
+        "p95_ms": round(percentile(tally.latencies, 0.95) * 1000, 1),
+        "p99_ms": round(percentile(tally.latencies, 0.99) * 1000, 1),
+        "errors": dict(sorted(tally.errors.items())),
+        "acknowledged": tally.acknowledged,
+        "stored": votes,
+        "lost": lost,
+        "pgbench_tps": round(tps, 1) if tps else None,
+        "share": round(votes_per_s / tps, 3) if tps else None,
+    }
+    workers = env.get("GUNICORN_WORKERS", "conf default")
+    threads = env.get("GUNICORN_THREADS", "conf default")
+    print(
+        f"Voxit load benchmark: {args.residents} residents for {elapsed:.1f} s on gunicorn "
+        f"(workers {workers}, threads {threads}), {args.statements} statements, database {urlsplit(database_url).path}"
+    )
+    print(f"  residents served       {tally.residents}")
+    print(f"  votes per second       {figures['votes_per_s']}")
+    print(
+        f"  latency p50/p95/p99    {figures['p50_ms']} / {figures['p95_ms']} / {figures['p99_ms']} ms"
+    )
+    print(f"  errors by status       {figures['errors'] or 'none'}")
+    print(f"  acknowledged votes     {tally.acknowledged}")
+    print(
+        f"  stored votes           {votes} (vote log entries {logged}; unanswered requests {tally.unanswered})"
+    )
+    print(f"  lost                   {lost}")
+    duplicated = votes - tally.acknowledged
+    if duplicated > tally.unanswered or logged != votes:
+        print(
+            f"  MISMATCH               {duplicated} more stored than acknowledged; log {logged} vs votes {votes}"
+        )
+    if tps:
+        print(
+            f"  pgbench upsert tps     {figures['pgbench_tps']} ({min(args.residents, 64)} clients, "
+            f"{args.pgbench_seconds} s, prepared)"
+        )
+        print(f"  share of pgbench       {figures['share']:.1%}")
+    else:
+        print(f"  pgbench                not measured: {why_not}")
+    if args.json:
+        print(json.dumps(figures))
+    return 0 if lost == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
