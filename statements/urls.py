@@ -1,5 +1,6 @@
 from django.urls import path
 
+from clustering import views as clustering_views
 from statements import views
 
 app_name = "statements"
@@ -12,4 +13,5 @@ urlpatterns = [
     path("c/<slug:slug>/statements/new/", views.statement_new, name="statement_new"),
     path("c/<slug:slug>/statements/mine/", views.my_statements, name="mine"),
     path("c/<slug:slug>/s/<int:statement_id>/", views.statement_detail, name="statement"),
+    path("c/<slug:slug>/results/", clustering_views.results, name="results"),
 ]

@@ -9,6 +9,7 @@ from voxit import views
 urlpatterns = [
     path("", include("statements.urls")),
     path("moderation/", include("moderation.urls")),
+    path("reports/", include("clustering.urls")),
     path("api/v1/", include("statements.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("i18n/setlang/", set_language, name="set_language"),
