@@ -1,0 +1,160 @@
+"""The queue's facts and urgency marks, the dashboard figures, the digest and authors' view."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from moderation import selectors, services
+from moderation.deadlines import HELSINKI
+from moderation.models import ModerationAction
+from statements.models import Statement
+from tests.conftest import make_participant, make_seed
+from tests.moderation.conftest import make_moderator, make_pending
+
+pytestmark = pytest.mark.django_db
+Reason = ModerationAction.Reason
+
+
+def hki(*args):
+    from datetime import datetime
+
+    return datetime(*args, tzinfo=HELSINKI)
+
+
+def test_queue_is_oldest_first_with_author_rejections_and_deadline(conversation, moderator):
+    author = make_participant(conversation)
+    earlier = make_pending(conversation, "Hylätty aiemmin", author=author, submitted_at=hki(2026, 1, 12, 9))
+    services.statement_reject(statement_id=earlier.pk, moderator=moderator, reason=Reason.INSULTING)
+    newer = make_pending(conversation, "Uusi", author=author, submitted_at=hki(2026, 1, 16, 15))
+    older = make_pending(conversation, "Vanha", submitted_at=hki(2026, 1, 15, 8))
+    items = selectors.moderation_queue(conversation=conversation, now=hki(2026, 1, 19, 12))
+    assert [item.statement for item in items] == [older, newer]
+    assert [item.author_rejected_count for item in items] == [0, 1]
+    assert items[1].deadline == hki(2026, 1, 19, 15)
+    assert items[1].is_due_soon and not items[1].is_overdue and items[1].urgency == "due_soon"
+    assert items[0].is_overdue and items[0].urgency == "overdue"
+    assert (items[1].hours_left, items[1].minutes_left) == (3, 0)
+
+
+def test_queue_page_shows_facts_and_marks_overdue_in_words(client, moderator, conversation):
+    statement = make_pending(conversation, "Kauan odottanut", submitted_at=timezone.now() - timedelta(days=10))
+    client.force_login(moderator)
+    client.cookies["voxit_language"] = "en"
+    html = client.get(reverse("moderation:conversation_queue", kwargs={"slug": conversation.slug})).content.decode()
+    assert "Kauan odottanut" in html
+    assert f"P{statement.author_id}" in html
+    assert "urgency-overdue" in html and '<span class="urgency">Overdue</span>' in html
+    assert "0 statements rejected earlier" in html
+    assert statement.submitted_at.astimezone(HELSINKI).strftime("%H:%M") in html
+
+
+def test_queue_of_all_conversations_names_the_conversation(client, moderator, conversation):
+    from tests.conftest import make_conversation
+
+    second = make_conversation(title_fi="Toinen keskustelu")
+    make_pending(conversation, "Ensimmäisen väite")
+    make_pending(second, "Toisen väite")
+    client.force_login(moderator)
+    html = client.get(reverse("moderation:queue")).content.decode()
+    assert "Ensimmäisen väite" in html and "Toisen väite" in html and "Toinen keskustelu" in html
+
+
+def test_figures_time_to_decision_in_working_and_wall_hours(conversation, moderator, other_moderator):
+    a = make_pending(conversation, "A", submitted_at=hki(2026, 1, 16, 15))  # Friday 15:00
+    b = make_pending(conversation, "B", submitted_at=hki(2026, 1, 19, 9))  # Monday 09:00
+    c = make_pending(conversation, "C", submitted_at=hki(2026, 1, 19, 10))
+    make_pending(conversation, "D", submitted_at=hki(2026, 1, 19, 11))
+    # a: Monday 16:00 → 25 working h (late), 73 wall h; b: 2 h; c: 4 h (all in time).
+    services.statement_approve(statement_id=a.pk, moderator=moderator, now=hki(2026, 1, 19, 16))
+    services.statement_approve(statement_id=b.pk, moderator=moderator, now=hki(2026, 1, 19, 11))
+    services.statement_reject(statement_id=c.pk, moderator=other_moderator, reason=Reason.OFF_TOPIC,
+                              now=hki(2026, 1, 19, 14))
+    # A reversal is not a decision time.
+    services.statement_decision_reverse(statement_id=b.pk, moderator=other_moderator, reason=Reason.INSULTING,
+                                        explanation="x", now=hki(2026, 1, 30, 12))
+    figures = selectors.moderation_figures(conversation=conversation, now=hki(2026, 1, 20, 8))
+    assert figures.pending == 1 and figures.overdue == 0 and figures.due_soon == 1
+    assert figures.times.decided == 3
+    assert figures.times.median_working_hours == 4.0
+    assert figures.times.median_wall_hours == 4.0
+    assert figures.times.p90_working_hours == pytest.approx(25 - 0.2 * 21, abs=0.1)
+    assert figures.times.p90_wall_hours == pytest.approx(73 - 0.2 * 69, abs=0.1)
+    assert figures.times.within_deadline_percent == 67
+    by = {row.moderator: row.times for row in figures.by_moderator}
+    assert by["moderaattori"].decided == 2 and by["moderaattori"].within_deadline_percent == 50
+    assert by["toinen"].decided == 1 and by["toinen"].within_deadline_percent == 100
+
+
+def test_dashboard_shows_the_figures(client, moderator, conversation, pending):
+    client.force_login(moderator)
+    html = client.get(reverse("moderation:dashboard")).content.decode()
+    assert 'data-figure="pending">1<' in html and 'data-figure="decided">0<' in html
+    services.statement_approve(statement_id=pending.pk, moderator=moderator)
+    html = client.get(reverse("moderation:dashboard")).content.decode()
+    assert 'data-figure="pending">0<' in html and 'data-figure="decided">1<' in html
+    assert "moderaattori" in html
+
+
+def test_digest_lists_due_and_overdue_to_moderators(conversation, settings):
+    settings.MODERATION_DIGEST_ENABLED = True
+    make_moderator("mod-a", email="a@example.org")
+    make_moderator("mod-b", email="b@example.org")
+    make_moderator("mod-no-mail")
+    make_pending(conversation, "Myöhässä oleva", submitted_at=hki(2026, 1, 12, 9))
+    make_pending(conversation, "Pian erääntyvä", submitted_at=hki(2026, 1, 16, 15))
+    make_pending(conversation, "Ei vielä", submitted_at=hki(2026, 1, 19, 11))
+    sent = services.moderation_digest_send(now=hki(2026, 1, 19, 12))
+    assert sent == 2
+    assert sorted(message.to[0] for message in mail.outbox) == ["a@example.org", "b@example.org"]
+    body = mail.outbox[0].body
+    assert "Myöhässä oleva" in body and "Pian erääntyvä" in body and "Ei vielä" not in body
+    assert "1" in mail.outbox[0].subject
+
+
+def test_digest_is_silent_when_nothing_is_due_or_it_is_off(conversation, settings):
+    make_moderator("mod-a", email="a@example.org")
+    make_pending(conversation, "Ei vielä", submitted_at=hki(2026, 1, 19, 11))
+    settings.MODERATION_DIGEST_ENABLED = True
+    assert services.moderation_digest_send(now=hki(2026, 1, 19, 12)) == 0
+    make_pending(conversation, "Myöhässä", submitted_at=hki(2026, 1, 12, 9))
+    settings.MODERATION_DIGEST_ENABLED = False
+    assert services.moderation_digest_send(now=hki(2026, 1, 19, 12)) == 0
+    assert mail.outbox == []
+
+
+def test_digest_task_is_scheduled_and_calls_the_service(monkeypatch):
+    from django.conf import settings
+
+    from moderation import tasks
+
+    assert settings.CELERY_BEAT_SCHEDULE["moderation-digest"]["task"] == "moderation.digest"
+    monkeypatch.setattr(services, "moderation_digest_send", lambda: 7)
+    assert tasks.moderation_digest() == 7
+
+
+def test_author_sees_each_outcome_in_their_language(client, conversation, moderator):
+    client.get(reverse("statements:conversation", kwargs={"slug": conversation.slug}))
+    new_url = reverse("statements:statement_new", kwargs={"slug": conversation.slug})
+    original = make_seed(conversation, "Puistoihin lisää penkkejä")
+    for text in ("Uimahalli auki aiemmin", "Kirjastoon lisää lehtiä", "Penkkejä puistoihin lisää", "Odottava väite"):
+        assert client.post(new_url, {"text": text, "confirm": "1"}).status_code == 302
+    mine = {s.text: s for s in Statement.objects.filter(origin="participant")}
+    services.statement_approve(statement_id=mine["Uimahalli auki aiemmin"].pk, moderator=moderator,
+                               text="Uimahalli pitää avata aiemmin")
+    services.statement_reject(statement_id=mine["Kirjastoon lisää lehtiä"].pk, moderator=moderator,
+                              reason=Reason.OTHER, explanation="Kirjastot eivät kuulu tähän kyselyyn")
+    services.statement_reject(statement_id=mine["Penkkejä puistoihin lisää"].pk, moderator=moderator,
+                              reason=Reason.DUPLICATE, duplicate_of_id=original.pk)
+    client.cookies["voxit_language"] = "en"
+    html = client.get(reverse("statements:mine", kwargs={"slug": conversation.slug})).content.decode()
+    assert "Uimahalli pitää avata aiemmin" in html and "You wrote:" in html and "Uimahalli auki aiemmin" in html
+    assert "Other reason: Kirjastot eivät kuulu tähän kyselyyn" in html
+    assert "It repeats a statement already in the conversation (rule 3)" in html
+    assert reverse("statements:statement", kwargs={"slug": conversation.slug, "statement_id": original.pk}) in html
+    assert "a decision is promised by" in html
+    client.cookies["voxit_language"] = "fi"
+    html_fi = client.get(reverse("statements:mine", kwargs={"slug": conversation.slug})).content.decode()
+    assert 'lang="fi"' in html_fi
