@@ -1,0 +1,153 @@
+"""A resident in a real Chromium: voting with and without JavaScript, changing an answer, switching
+language, adding a statement; and an automatic accessibility check of every resident page."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone, translation
+from django.utils.translation import pgettext
+from playwright.sync_api import expect
+
+from statements.models import Statement, Vote
+from tests.conftest import make_conversation, make_seed
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SLUG = "puistot"
+
+
+@pytest.fixture
+def conversation(transactional_db):
+    conversation = make_conversation(SLUG, description_fi="Kerro mielipiteesi puistoista.")
+    for number in range(5):
+        make_seed(conversation, f"Puistoväite numero {number}")
+    return conversation
+
+
+def submit_statement(page, text):
+    """Write and send a statement; when similar published ones are suggested first, send it anyway."""
+    page.locator("#id_text").fill(text)
+    with page.expect_navigation():
+        page.locator("form.statement-form button[type=submit]").click()
+    if page.locator("#similar-statements").count():
+        with page.expect_navigation():
+            page.locator("form.statement-form button[type=submit]").click()
+
+
+def vote_label(language, word="Agree"):
+    with translation.override(language):
+        return pgettext("vote", word)
+
+
+def test_resident_votes_without_reload_changes_an_answer_switches_language_and_adds_a_statement(
+    live_server, resident, conversation
+):
+    page = resident
+    response = page.goto(f"{live_server.url}/c/{SLUG}/")
+    assert response.headers["content-language"] == "fi"
+    assert page.locator("html").get_attribute("lang") == "fi"
+    finnish_agree = page.locator("button.vote-agree").inner_text()
+    assert finnish_agree == vote_label("fi")
+    page.evaluate("window.__noReload = 'still here'")
+
+    seen = set()
+    for answered in (1, 2, 3):
+        text = page.locator("#statement-text").inner_text()
+        assert text not in seen
+        seen.add(text)
+        page.get_by_role("button", name=vote_label("fi")).click()
+        expect(page.locator("#progress-text")).to_contain_text(f"{answered} / 5")
+    assert page.evaluate("window.__noReload") == "still here"
+    assert page.locator("#statement-text").inner_text() not in seen
+    assert Vote.objects.filter(choice=1).count() == 3
+
+    # Change one earlier answer on the answers page (a plain form post back to that page).
+    page.locator(".conversation-nav a").nth(1).click()
+    page.wait_for_url(re.compile(r"/answers/"))
+    first = page.locator("li.answer").first
+    changed_text = first.locator(".statement-text").inner_text()
+    first.get_by_role("button", name=vote_label("fi", "Disagree")).click()
+    page.wait_for_load_state()
+    changed = page.locator("li.answer", has_text=changed_text)
+    assert changed.locator("button.vote-disagree").get_attribute("aria-pressed") == "true"
+    assert Vote.objects.get(statement__text=changed_text).choice == -1
+
+    # Switch to English with the language switch; the choice is remembered on the next page.
+    with page.expect_navigation():
+        page.locator(".language-switch button[value=en]").click()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert {c["name"]: c["value"] for c in page.context.cookies()}["voxit_language"] == "en"
+    response = page.goto(f"{live_server.url}/c/{SLUG}/")
+    assert response.headers["content-language"] == "en"
+    english_agree = page.locator("button.vote-agree").inner_text()
+    assert english_agree == vote_label("en") == "Agree"
+    if vote_label("fi") != "Agree":  # Finnish translations compiled: the interface really changed.
+        assert english_agree != finnish_agree
+
+    # Add a statement; it shows as awaiting moderation in "my statements".
+    page.goto(f"{live_server.url}/c/{SLUG}/statements/new/")
+    submit_statement(page, "Puistoihin lisää penkkejä ja varjoa")
+    assert page.url.endswith(f"/c/{SLUG}/statements/mine/")
+    mine = page.locator(".my-statement", has_text="Puistoihin lisää penkkejä ja varjoa")
+    assert "Awaiting moderation" in mine.inner_text()
+    assert Statement.objects.get(text="Puistoihin lisää penkkejä ja varjoa").status == "pending"
+
+
+def test_resident_without_javascript_votes_by_plain_form_posts(live_server, resident_without_js, conversation):
+    page = resident_without_js
+    page.goto(f"{live_server.url}/c/{SLUG}/?lang=en")
+    seen = set()
+    for answered in (1, 2, 3):
+        seen.add(page.locator("#statement-text").inner_text())
+        with page.expect_navigation():
+            page.get_by_role("button", name="Pass").click()
+        assert f"{answered} / 5 answered" in page.locator("#progress-text").inner_text()
+        assert "Your answer was saved." in page.locator(".messages").inner_text()
+    assert page.locator("#statement-text").inner_text() not in seen
+    assert Vote.objects.filter(choice=0).count() == 3
+
+
+SERIOUS = {"serious", "critical"}
+
+
+def serious_violations(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [v for v in results.response["violations"] if v.get("impact") in SERIOUS]
+
+
+def test_resident_pages_have_no_serious_accessibility_problems(live_server, resident, conversation):
+    closed = make_conversation("suljettu", opens_delta=timedelta(days=-9), closes_delta=timedelta(days=1))
+    make_seed(closed, "Suljetun keskustelun väite")
+    page = resident
+    base = live_server.url
+    page.goto(f"{base}/c/{SLUG}/")
+    page.get_by_role("button", name=vote_label("fi")).click()
+    expect(page.locator("#progress-text")).to_contain_text("1 / 5")
+    page.goto(f"{base}/c/{SLUG}/statements/new/")
+    submit_statement(page, "Saavutettavuus kuuluu kaikille")
+    page.goto(f"{base}/c/suljettu/")
+    page.get_by_role("button", name=vote_label("fi")).click()
+    expect(page.locator("#progress-text")).to_contain_text("1 / 1")
+    closed.closes_at = timezone.now() - timedelta(minutes=1)
+    closed.save()
+
+    problems = {}
+    for path in ("/", f"/c/{SLUG}/", f"/c/{SLUG}/answers/", f"/c/{SLUG}/statements/new/",
+                 f"/c/{SLUG}/statements/mine/", "/c/suljettu/", "/c/suljettu/answers/", f"/c/{SLUG}/?lang=sv"):
+        page.goto(base + path)
+        found = serious_violations(page)
+        if found:
+            problems[path] = [
+                (v["id"], v["impact"], v["help"], [node["target"] for node in v["nodes"]][:5]) for v in found
+            ]
+    # The check itself works under the site's Content-Security-Policy: a planted problem is found.
+    page.evaluate("document.querySelector('main').appendChild(document.createElement('img'))")
+    assert "image-alt" in {v["id"] for v in serious_violations(page)}
+    for path, found in problems.items():
+        print(path)
+        for violation in found:
+            print("   ", violation)
+    assert not problems
