@@ -10,12 +10,14 @@ from clustering.math import ClusteringResult
 from clustering.models import ClusteringRun
 
 _RESULT_CACHE_SIZE = 8
-_result_cache: OrderedDict[int, ClusteringResult] = OrderedDict()
-_priority_cache: OrderedDict[int, dict[int, float]] = OrderedDict()
+# Keyed by (run id, finished at): a run never changes once finished, and the pair stays unique
+# even where ids are reused (a rolled-back test transaction on SQLite).
+_result_cache: OrderedDict[tuple, ClusteringResult] = OrderedDict()
+_priority_cache: OrderedDict[tuple, dict[int, float]] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def _remember(cache: OrderedDict, key: int, value):
+def _remember(cache: OrderedDict, key: tuple, value):
     with _cache_lock:
         cache[key] = value
         cache.move_to_end(key)
@@ -41,11 +43,12 @@ def run_latest(*, conversation_id: int) -> ClusteringRun | None:
 
 def run_result(run: ClusteringRun) -> ClusteringResult:
     """The run's result, parsed once per process (runs never change after they finish)."""
-    cached = _result_cache.get(run.pk)
+    key = (run.pk, run.finished_at)
+    cached = _result_cache.get(key)
     if cached is not None:
         return cached
     text = ClusteringRun.objects.filter(pk=run.pk).values_list("result_json", flat=True).get()
-    return _remember(_result_cache, run.pk, ClusteringResult.from_json(text))
+    return _remember(_result_cache, key, ClusteringResult.from_json(text))
 
 
 def statement_weights_for(*, conversation, statement_ids: Sequence[int]) -> list[float]:
@@ -53,18 +56,18 @@ def statement_weights_for(*, conversation, statement_ids: Sequence[int]) -> list
 
     One small query (the latest run's id); its priorities are read once per process.
     """
-    run_id = (
+    key = (
         ClusteringRun.objects.succeeded()
         .for_conversation(conversation.pk)
         .latest_first()
-        .values_list("pk", flat=True)
+        .values_list("pk", "finished_at")
         .first()
     )
-    if run_id is None:
+    if key is None:
         return [1.0] * len(statement_ids)
-    priorities = _priority_cache.get(run_id)
+    priorities = _priority_cache.get(key)
     if priorities is None:
-        raw = ClusteringRun.objects.filter(pk=run_id).values_list("priorities", flat=True).get()
-        priorities = _remember(_priority_cache, run_id, {int(k): float(v) for k, v in raw.items()})
+        raw = ClusteringRun.objects.filter(pk=key[0]).values_list("priorities", flat=True).get()
+        priorities = _remember(_priority_cache, key, {int(k): float(v) for k, v in raw.items()})
     # A weight of 0 would hide a statement for good; keep every candidate reachable.
     return [max(priorities.get(int(pk), 1.0), 1e-6) for pk in statement_ids]

@@ -1,0 +1,149 @@
+"""The staff report, the residents' results and the export: content, scale and permissions."""
+
+import io
+import zipfile
+
+import pytest
+from django.urls import reverse
+
+from clustering import services
+from clustering.models import ClusteringRun
+from statements.models import Statement
+from tests.conftest import make_conversation, make_participant, make_seed
+from tests.reports.conftest import make_voted_conversation
+
+EVIL = '<script>alert("x")</script>'
+
+
+def report_urls(slug):
+    return [
+        ("get", reverse("reports:index")),
+        ("get", reverse("reports:report", kwargs={"slug": slug})),
+        ("get", reverse("reports:export", kwargs={"slug": slug})),
+        ("post", reverse("reports:recompute", kwargs={"slug": slug})),
+    ]
+
+
+@pytest.fixture
+def voted(db):
+    conversation = make_voted_conversation(60, show_results=True)
+    Statement.objects.filter(conversation=conversation).update(text=EVIL)
+    services.conversation_recluster(conversation_id=conversation.pk)
+    return conversation
+
+
+def test_anonymous_visitors_are_sent_to_login(client, voted):
+    for method, url in report_urls(voted.slug):
+        response = getattr(client, method)(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
+
+
+def test_logged_in_users_without_permission_are_refused(client, voted, plain_user):
+    client.force_login(plain_user)
+    for method, url in report_urls(voted.slug):
+        assert getattr(client, method)(url).status_code == 403, url
+
+
+@pytest.mark.parametrize("who", ["staff_user", "report_viewer"])
+def test_staff_and_report_viewers_get_every_report_url(client, voted, who, request):
+    client.force_login(request.getfixturevalue(who))
+    for method, url in report_urls(voted.slug):
+        response = getattr(client, method)(url)
+        assert response.status_code in (200, 302), url
+        if method == "post":
+            assert response["Location"].endswith(reverse("reports:report", kwargs={"slug": voted.slug}))
+
+
+def test_report_with_no_votes_says_not_enough_votes(client, staff_user, db):
+    conversation = make_conversation()
+    make_seed(conversation, "Only a seed")
+    client.force_login(staff_user)
+    response = client.get(reverse("reports:report", kwargs={"slug": conversation.slug}))
+    assert response.status_code == 200
+    assert b'id="not-enough"' in response.content
+    assert b"<svg" in response.content  # participation charts still render
+
+
+def test_report_with_a_few_voters_renders(client, staff_user, db):
+    conversation = make_voted_conversation(4)
+    services.conversation_recluster(conversation_id=conversation.pk)
+    client.force_login(staff_user)
+    response = client.get(reverse("reports:report", kwargs={"slug": conversation.slug}))
+    assert response.status_code == 200
+
+
+def test_report_shows_groups_map_and_escapes_statement_text(client, staff_user, voted):
+    client.force_login(staff_user)
+    response = client.get(reverse("reports:report", kwargs={"slug": voted.slug}) + "?statements=1&sort=agree&dir=desc")
+    html = response.content.decode()
+    assert 'class="opinion-map"' in html and "Group A" in html
+    assert EVIL not in html and "&lt;script&gt;" in html
+    assert 'id="computed-at"' in html
+    assert 'aria-sort="descending"' in html
+
+
+def test_report_with_thousands_of_participants_draws_aggregated_map(client, staff_user, db):
+    conversation = make_voted_conversation(3000, 20)
+    services.conversation_recluster(conversation_id=conversation.pk)
+    client.force_login(staff_user)
+    response = client.get(reverse("reports:report", kwargs={"slug": conversation.slug}))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "cluster of similar participants" in html
+    assert html.count("fill-opacity") <= 100  # base clusters, not one mark per participant
+
+
+def test_failed_run_is_visible_to_staff_and_previous_result_stays(client, staff_user, voted):
+    ClusteringRun.objects.create(conversation=voted, status=ClusteringRun.Status.FAILED, error="Boom: bad data")
+    client.force_login(staff_user)
+    html = client.get(reverse("reports:report", kwargs={"slug": voted.slug})).content.decode()
+    assert "Boom: bad data" in html and 'class="opinion-map"' in html
+
+
+def test_export_zip_holds_the_five_polis_files(client, staff_user, voted):
+    client.force_login(staff_user)
+    response = client.get(reverse("reports:export", kwargs={"slug": voted.slug}))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    names = {name.split("/")[-1] for name in archive.namelist()}
+    assert names == {"summary.csv", "comments.csv", "votes.csv", "participants-votes.csv", "comment-groups.csv"}
+    header = archive.read(f"{voted.slug}/participants-votes.csv").decode().splitlines()[0]
+    assert header.startswith("participant,xid,group-id,n-comments,n-votes,n-agree,n-disagree,")
+
+
+def test_results_hidden_unless_the_conversation_shows_them(client, db):
+    conversation = make_voted_conversation(20, show_results=False)
+    assert client.get(reverse("statements:results", kwargs={"slug": conversation.slug})).status_code == 404
+
+
+@pytest.mark.parametrize("n", [0, 5, 2500])
+def test_results_page_renders_at_any_size(client, db, n):
+    conversation = make_voted_conversation(n, show_results=True) if n else make_conversation(show_results=True)
+    if n:
+        services.conversation_recluster(conversation_id=conversation.pk)
+    response = client.get(reverse("statements:results", kwargs={"slug": conversation.slug}))
+    assert response.status_code == 200
+    if n < 15:
+        assert b'id="not-enough"' in response.content or b'id="my-group"' in response.content
+
+
+def test_resident_learns_their_group_once_they_have_voted_enough(client, voted):
+    from statements.participants import participant_for  # noqa: F401 - cookie flow below
+
+    page = reverse("statements:conversation", kwargs={"slug": voted.slug})
+    client.get(page)
+    statements = list(Statement.objects.filter(conversation=voted).values_list("pk", flat=True))
+    html = client.get(reverse("statements:results", kwargs={"slug": voted.slug})).content.decode()
+    assert "more statements" in html
+    for pk in statements[:8]:
+        client.post(reverse("statements:vote", kwargs={"slug": voted.slug}), {"statement": pk, "choice": "agree"})
+    services.conversation_recluster(conversation_id=voted.pk)
+    html = client.get(reverse("statements:results", kwargs={"slug": voted.slug})).content.decode()
+    assert "Your answers are closest to" in html
+    assert 'href="/c/%s/results/"' % voted.slug in client.get(page).content.decode()
+
+
+def test_results_link_only_when_results_are_shown(client, db):
+    hidden = make_conversation(show_results=False)
+    html = client.get(reverse("statements:conversation", kwargs={"slug": hidden.slug})).content.decode()
+    assert "/results/" not in html
+    make_participant(hidden)

@@ -1,0 +1,168 @@
+"""Recompute service: stored runs, failures, coalescing, the sweep and routing weights."""
+
+import random
+
+import numpy as np
+import pytest
+from django.db import transaction
+
+from clustering import services
+from clustering.models import ClusteringRun, ReclusterState
+from clustering.selectors import run_latest_succeeded, run_result, statement_weights_for
+from statements import services as statement_services
+from statements.models import Statement, Vote
+from tests.conftest import make_participant
+from tests.reports.conftest import make_voted_conversation
+
+
+def test_run_stores_groups_watermarks_and_timings(db):
+    conversation = make_voted_conversation(60)
+    run = services.conversation_recluster(conversation_id=conversation.pk)
+    assert run.status == ClusteringRun.Status.SUCCEEDED
+    assert run.k >= 2
+    assert run.n_votes == Vote.objects.filter(conversation=conversation).count()
+    assert run.vote_watermark is not None and run.decision_watermark is not None
+    assert {"load", "pca", "groups", "total"} <= set(run.timings)
+    result = run_result(run)
+    assert sum(len(m) for m in result.group_members) == len(result.in_conv_ids)
+
+
+def test_votes_load_gives_every_current_vote(db):
+    conversation = make_voted_conversation(30)
+    p, s, c = services.votes_load(conversation_id=conversation.pk)
+    expected = sorted(Vote.objects.filter(conversation=conversation).values_list("participant_id", "statement_id", "choice"))
+    assert sorted(zip(p.tolist(), s.tolist(), c.tolist(), strict=True)) == expected
+
+
+def test_failed_run_leaves_previous_result(db, monkeypatch):
+    conversation = make_voted_conversation(40)
+    good = services.conversation_recluster(conversation_id=conversation.pk)
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("numerical trouble")
+
+    monkeypatch.setattr("clustering.math.compute_groups", explode)
+    bad = services.conversation_recluster(conversation_id=conversation.pk)
+    assert bad.status == ClusteringRun.Status.FAILED
+    assert "numerical trouble" in bad.error
+    assert run_latest_succeeded(conversation_id=conversation.pk).pk == good.pk
+
+
+def test_next_run_is_warm_started_with_stable_labels(db):
+    conversation = make_voted_conversation(80)
+    first = run_result(services.conversation_recluster(conversation_id=conversation.pk))
+    second = run_result(services.conversation_recluster(conversation_id=conversation.pk))
+    before, after = first.group_map(), second.group_map()
+    kept = sum(before[p] == after.get(p) for p in before) / len(before)
+    assert kept >= 0.8  # the same votes keep (almost) everyone in the group of the same label
+
+
+def test_unpublished_statements_stay_out_of_the_math(db):
+    conversation = make_voted_conversation(40)
+    rejected = Statement.objects.filter(conversation=conversation).first()
+    Statement.objects.filter(pk=rejected.pk).update(status=Statement.Status.REJECTED, published_at=None)
+    result = run_result(services.conversation_recluster(conversation_id=conversation.pk))
+    assert rejected.pk not in result.statement_ids.tolist()
+
+
+def test_vote_runs_recompute_in_process_after_commit(db, django_capture_on_commit_callbacks, seeds, participant):
+    with django_capture_on_commit_callbacks(execute=True):
+        statement_services.vote_cast(participant=participant, statement_id=seeds[0].pk, choice="agree")
+    run = ClusteringRun.objects.get(conversation=participant.conversation)
+    assert run.status == ClusteringRun.Status.SUCCEEDED
+    assert ReclusterState.objects.get(pk=participant.conversation_id).queued is False
+
+
+def test_recompute_failure_never_breaks_the_vote(db, django_capture_on_commit_callbacks, seeds, participant,
+                                                  monkeypatch):
+    monkeypatch.setattr(services, "conversation_recluster_coalesced", lambda **kw: 1 / 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        vote = statement_services.vote_cast(participant=participant, statement_id=seeds[0].pk, choice="agree")
+    assert vote.choice == 1
+
+
+def test_request_during_a_run_causes_exactly_one_more_run(db, monkeypatch):
+    conversation = make_voted_conversation(30)
+    real = services.conversation_recluster
+    calls = []
+
+    def run_with_votes_arriving(**kwargs):
+        calls.append(kwargs["generation"])
+        if len(calls) == 1:
+            for _ in range(5):  # five votes land while the first run computes
+                services.recluster_state_mark_requested(conversation_id=conversation.pk)
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "conversation_recluster", run_with_votes_arriving)
+    services.recluster_state_mark_requested(conversation_id=conversation.pk)
+    services.conversation_recluster_coalesced(conversation_id=conversation.pk)
+    assert len(calls) == 2
+    assert ClusteringRun.objects.filter(conversation=conversation).count() == 2
+
+
+def test_burst_of_requests_enqueues_one_task(db):
+    conversation = make_voted_conversation(5)
+    enqueued = [services.recluster_state_mark_requested(conversation_id=conversation.pk) for _ in range(10)]
+    assert enqueued == [True] + [False] * 9
+    assert ReclusterState.objects.get(pk=conversation.pk).requested == 10
+
+
+def test_sweep_recomputes_only_stale_conversations(db):
+    stale = make_voted_conversation(30)
+    fresh = make_voted_conversation(30)
+    services.conversation_recluster(conversation_id=fresh.pk)
+    assert services.conversations_recluster_stale() == [stale.pk]
+    assert ClusteringRun.objects.filter(conversation=stale).count() == 1
+    assert services.conversations_recluster_stale() == []
+
+
+def test_routing_prefers_high_priority_statements(db, django_assert_max_num_queries):
+    conversation = make_voted_conversation(60)
+    run = services.conversation_recluster(conversation_id=conversation.pk)
+    ids = list(Statement.objects.filter(conversation=conversation).values_list("pk", flat=True))
+    new = Statement.objects.create(conversation=conversation, text="Brand new", text_key="brand new",
+                                   origin="seed", status="published", published_at=run.started_at)
+    statement_weights_for(conversation=conversation, statement_ids=ids)  # warm the cache
+    with django_assert_max_num_queries(1):
+        weights = statement_weights_for(conversation=conversation, statement_ids=ids + [new.pk])
+    assert weights[-1] == 1.0
+    assert weights[:-1] == pytest.approx([run.priorities[str(pk)] for pk in ids])
+
+
+def test_next_statement_is_drawn_by_priority(db):
+    from statements.selectors import statement_next_for
+
+    conversation = make_voted_conversation(60)
+    run = services.conversation_recluster(conversation_id=conversation.pk)
+    fresh = make_participant(conversation)
+    rng = random.Random(3)
+    drawn = [statement_next_for(conversation=conversation, participant=fresh, rng=rng).pk for _ in range(400)]
+    best = max(run.priorities, key=run.priorities.get)
+    worst = min(run.priorities, key=run.priorities.get)
+    assert drawn.count(int(best)) > drawn.count(int(worst))
+    assert np.isfinite(list(run.priorities.values())).all()
+
+
+def test_manual_recluster_command_prints_k_sizes_and_timings(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    conversation = make_voted_conversation(50)
+    out = StringIO()
+    call_command("recluster", conversation.slug, stdout=out)
+    text = out.getvalue()
+    assert "k = " in text and "group sizes" in text and "timings" in text
+
+
+def test_recompute_request_inside_rolled_back_transaction_does_nothing(db, django_capture_on_commit_callbacks):
+    conversation = make_voted_conversation(5)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                services.conversation_recluster_request(conversation_id=conversation.pk)
+                raise ValueError
+        except ValueError:
+            pass
+    assert callbacks == []
+    assert not ClusteringRun.objects.filter(conversation=conversation).exists()
