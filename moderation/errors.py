@@ -24,7 +24,8 @@ class AlreadyDecided(VoxitError):
         if last_action is not None:
             when = formats.date_format(timezone.localtime(last_action.created_at), "j.n.Y H:i:s")
             message = _(
-                "Statement #%(id)s was already %(action)s by %(who)s at %(when)s. Your decision was not saved."
+                "Statement #%(id)s was already %(action)s by %(who)s at %(when)s. "
+                "Your decision was not saved."
             ) % {
                 "id": statement.pk,
                 "action": last_action.get_action_display(),

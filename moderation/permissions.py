@@ -1,4 +1,4 @@
-"""Who may moderate: members of the Moderators group (or anyone granted its permission) and staff."""
+"""Who may moderate: the Moderators group (or anyone granted its permission) and staff."""
 
 from django.contrib.auth.models import Group, Permission
 
@@ -20,7 +20,7 @@ def user_can_moderate(user) -> bool:
 
 
 def moderators_group_ensure() -> Group:
-    """The Moderators group with its permissions (the migration makes it; a flushed test database has not)."""
+    """The Moderators group with its permissions (a flushed test database lacks it)."""
     group, _created = Group.objects.get_or_create(name=MODERATORS_GROUP)
     for app_label, codename in GROUP_PERMISSIONS:
         permission = Permission.objects.filter(

@@ -1,4 +1,4 @@
-"""Read-only queries for moderation: the queue, suggestions, the log, figures and authors' outcomes."""
+"""Read-only queries for moderation: queue, suggestions, log, figures and authors' outcomes."""
 
 from collections import defaultdict
 from collections.abc import Sequence
@@ -135,7 +135,7 @@ def moderation_queue(
     now: datetime | None = None,
     with_similar: bool = True,
 ) -> list[QueueItem]:
-    """Pending statements, oldest first, with deadline, author's rejections and similar statements."""
+    """Pending statements, oldest first, with deadline, author's rejections and look-alikes."""
     now = now or timezone.now()
     pending = list(_pending(conversation))
     similar: dict[int, list[Suggestion]] = {}
@@ -286,7 +286,7 @@ def _times(rows: list[tuple[float, float, bool]]) -> DecisionTimes:
 def moderation_figures(
     *, conversation: Conversation | None = None, now: datetime | None = None
 ) -> ConversationFigures:
-    """Queue and speed figures for one conversation (or all): first decisions only, reversals aside."""
+    """Queue and speed figures for one conversation (or all); first decisions only, no reversals."""
     now = now or timezone.now()
     queue = moderation_queue(conversation=conversation, now=now, with_similar=False)
     decisions = ModerationAction.objects.decisions().select_related("statement")

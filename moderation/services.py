@@ -124,7 +124,8 @@ def _same_wording_exists(statement: Statement, key: str) -> InvalidDecision:
     number = other.pk if other else "?"
     return InvalidDecision(
         _(
-            "Statement #%(id)s already has this wording in the conversation, so this one cannot be published "
+            "Statement #%(id)s already has this wording in the conversation, so this one "
+            "cannot be published "
             "with it. Reject this one as its duplicate, or change the wording."
         )
         % {"id": number},
@@ -398,7 +399,7 @@ def statements_reject_bulk(
 
 
 def moderation_digest_send(*, now: datetime | None = None) -> int:
-    """E-mail moderators the statements due within 4 working hours or overdue; returns messages sent.
+    """E-mail moderators what is due within 4 working hours or overdue; returns messages sent.
 
     Sends nothing when the digest is switched off, nothing is due, or no moderator has an address.
     """

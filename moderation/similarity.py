@@ -58,7 +58,7 @@ class SimilarityIndex:
         min_score: float = DEFAULT_MIN_SCORE,
         exclude_ids: Sequence[int | None] | None = None,
     ) -> list[list[Match]]:
-        """For each text, up to ``limit`` indexed statements scoring at least ``min_score``, best first.
+        """For each text, up to ``limit`` statements scoring at least ``min_score``, best first.
 
         ``exclude_ids[i]`` (e.g. the statement itself) is never suggested for ``texts[i]``.
         """
@@ -79,7 +79,7 @@ class SimilarityIndex:
     def similar_to_ids(
         self, statement_ids: Sequence[int], texts: Sequence[str], **options
     ) -> list[list[Match]]:
-        """Suggestions for statements given by id and text, never suggesting a statement to itself."""
+        """Suggestions for statements given by id and text, never a statement to itself."""
         return self.similar_to_texts(texts, exclude_ids=statement_ids, **options)
 
     def _top(self, row: np.ndarray, *, limit: int, min_score: float) -> list[Match]:

@@ -46,7 +46,9 @@ def other_moderator(db):
 
 @pytest.fixture
 def staff_user(db):
-    return get_user_model().objects.create_user(username="staff", password="secret-pass-123", is_staff=True)
+    return get_user_model().objects.create_user(
+        username="staff", password="secret-pass-123", is_staff=True
+    )
 
 
 @pytest.fixture

@@ -22,19 +22,37 @@ def history(conversation, moderator, other_moderator):
     a, b, c, d, e = (make_pending(conversation, f"Väite {letter}") for letter in "abcde")
     services.statement_approve(statement_id=a.pk, moderator=moderator)
     services.statement_approve(statement_id=b.pk, moderator=moderator, text="Väite B muokattuna")
-    services.statement_reject(statement_id=c.pk, moderator=other_moderator, reason=Reason.DUPLICATE,
-                              duplicate_of_id=original.pk)
-    services.statement_reject(statement_id=d.pk, moderator=other_moderator, reason=Reason.OTHER,
-                              explanation="=HYPERLINK(\"x\")")
-    services.statement_decision_reverse(statement_id=a.pk, moderator=other_moderator,
-                                        reason=Reason.INSULTING, explanation="Loukkaava sittenkin")
-    services.statement_decision_reverse(statement_id=a.pk, moderator=moderator, explanation="Ei loukkaava")
-    services.statements_reject_bulk(statement_ids=[e.pk, c.pk], moderator=moderator, reason=Reason.OFF_TOPIC)
+    services.statement_reject(
+        statement_id=c.pk,
+        moderator=other_moderator,
+        reason=Reason.DUPLICATE,
+        duplicate_of_id=original.pk,
+    )
+    services.statement_reject(
+        statement_id=d.pk,
+        moderator=other_moderator,
+        reason=Reason.OTHER,
+        explanation='=HYPERLINK("x")',
+    )
+    services.statement_decision_reverse(
+        statement_id=a.pk,
+        moderator=other_moderator,
+        reason=Reason.INSULTING,
+        explanation="Loukkaava sittenkin",
+    )
+    services.statement_decision_reverse(
+        statement_id=a.pk, moderator=moderator, explanation="Ei loukkaava"
+    )
+    services.statements_reject_bulk(
+        statement_ids=[e.pk, c.pk], moderator=moderator, reason=Reason.OFF_TOPIC
+    )
     return {"a": a, "b": b, "c": c, "d": d, "e": e, "original": original}
 
 
 def test_every_action_appears_exactly_once(history):
-    rows = list(ModerationAction.objects.order_by("id").values_list("statement_id", "action", "actor_name"))
+    rows = list(
+        ModerationAction.objects.order_by("id").values_list("statement_id", "action", "actor_name")
+    )
     h = history
     assert rows == [
         (h["a"].pk, "approve", "moderaattori"),

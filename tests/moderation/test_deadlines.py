@@ -1,4 +1,4 @@
-"""The 24-working-hour deadline: weekdays in Helsinki, weekends and Finnish public holidays stopped."""
+"""The 24-working-hour deadline: weekdays in Helsinki; weekends and Finnish holidays stopped."""
 
 from datetime import UTC, datetime, timedelta
 

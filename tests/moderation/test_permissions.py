@@ -1,4 +1,4 @@
-"""Every moderation URL: anonymous and resident → login page; plain user → 403; moderator and staff → in."""
+"""Every moderation URL: anonymous and resident → login; plain user → 403; moderator, staff → in."""
 
 import pytest
 from django.urls import reverse
@@ -29,7 +29,9 @@ def statement(conversation):
 
 def test_anonymous_gets_the_login_page(client, conversation, statement):
     for method, url in _urls(conversation, statement):
-        response = getattr(client, method)(url, {"decision": "approve"} if method == "post" else None)
+        response = getattr(client, method)(
+            url, {"decision": "approve"} if method == "post" else None
+        )
         assert response.status_code == 302, url
         assert response["Location"].startswith(reverse("login")), url
     assert statement.__class__.objects.get(pk=statement.pk).status == "pending"
@@ -37,11 +39,15 @@ def test_anonymous_gets_the_login_page(client, conversation, statement):
 
 def test_resident_with_a_participant_cookie_gets_the_login_page(client, conversation, statement):
     client.get(reverse("statements:conversation", kwargs={"slug": conversation.slug}))
-    client.post(reverse("statements:statement_new", kwargs={"slug": conversation.slug}),
-                {"text": "Asukkaan oma väite", "confirm": "1"})
+    client.post(
+        reverse("statements:statement_new", kwargs={"slug": conversation.slug}),
+        {"text": "Asukkaan oma väite", "confirm": "1"},
+    )
     assert "voxit_participant" in client.cookies
     for method, url in _urls(conversation, statement):
-        response = getattr(client, method)(url, {"decision": "approve"} if method == "post" else None)
+        response = getattr(client, method)(
+            url, {"decision": "approve"} if method == "post" else None
+        )
         assert response.status_code == 302, url
         assert response["Location"].startswith(reverse("login")), url
     statement.refresh_from_db()
@@ -51,7 +57,9 @@ def test_resident_with_a_participant_cookie_gets_the_login_page(client, conversa
 def test_logged_in_non_moderator_gets_403(client, plain_user, conversation, statement):
     client.force_login(plain_user)
     for method, url in _urls(conversation, statement):
-        response = getattr(client, method)(url, {"decision": "approve"} if method == "post" else None)
+        response = getattr(client, method)(
+            url, {"decision": "approve"} if method == "post" else None
+        )
         assert response.status_code == 403, url
     statement.refresh_from_db()
     assert statement.status == "pending"
@@ -63,8 +71,9 @@ def test_moderators_and_staff_get_in(client, conversation, statement, request, w
     for method, url in _urls(conversation, statement):
         if method == "get":
             assert client.get(url).status_code == 200, url
-    response = client.post(reverse("moderation:decide", kwargs={"statement_id": statement.pk}),
-                           {"decision": "approve"})
+    response = client.post(
+        reverse("moderation:decide", kwargs={"statement_id": statement.pk}), {"decision": "approve"}
+    )
     assert response.status_code == 302
     statement.refresh_from_db()
     assert statement.status == "published"
@@ -86,6 +95,8 @@ def test_moderation_link_is_in_the_header_for_moderators_only(client, moderator,
 
 
 def test_login_leads_a_moderator_to_the_dashboard(client, moderator):
-    response = client.post(reverse("login"), {"username": "moderaattori", "password": "secret-pass-123"})
+    response = client.post(
+        reverse("login"), {"username": "moderaattori", "password": "secret-pass-123"}
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("moderation:dashboard")

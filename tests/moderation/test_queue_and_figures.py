@@ -26,7 +26,9 @@ def hki(*args):
 
 def test_queue_is_oldest_first_with_author_rejections_and_deadline(conversation, moderator):
     author = make_participant(conversation)
-    earlier = make_pending(conversation, "Hylätty aiemmin", author=author, submitted_at=hki(2026, 1, 12, 9))
+    earlier = make_pending(
+        conversation, "Hylätty aiemmin", author=author, submitted_at=hki(2026, 1, 12, 9)
+    )
     services.statement_reject(statement_id=earlier.pk, moderator=moderator, reason=Reason.INSULTING)
     newer = make_pending(conversation, "Uusi", author=author, submitted_at=hki(2026, 1, 16, 15))
     older = make_pending(conversation, "Vanha", submitted_at=hki(2026, 1, 15, 8))
@@ -40,10 +42,14 @@ def test_queue_is_oldest_first_with_author_rejections_and_deadline(conversation,
 
 
 def test_queue_page_shows_facts_and_marks_overdue_in_words(client, moderator, conversation):
-    statement = make_pending(conversation, "Kauan odottanut", submitted_at=timezone.now() - timedelta(days=10))
+    statement = make_pending(
+        conversation, "Kauan odottanut", submitted_at=timezone.now() - timedelta(days=10)
+    )
     client.force_login(moderator)
     client.cookies["voxit_language"] = "en"
-    html = client.get(reverse("moderation:conversation_queue", kwargs={"slug": conversation.slug})).content.decode()
+    html = client.get(
+        reverse("moderation:conversation_queue", kwargs={"slug": conversation.slug})
+    ).content.decode()
     assert "Kauan odottanut" in html
     assert f"P{statement.author_id}" in html
     assert "urgency-overdue" in html and '<span class="urgency">Overdue</span>' in html
@@ -62,7 +68,9 @@ def test_queue_of_all_conversations_names_the_conversation(client, moderator, co
     assert "Ensimmäisen väite" in html and "Toisen väite" in html and "Toinen keskustelu" in html
 
 
-def test_figures_time_to_decision_in_working_and_wall_hours(conversation, moderator, other_moderator):
+def test_figures_time_to_decision_in_working_and_wall_hours(
+    conversation, moderator, other_moderator
+):
     a = make_pending(conversation, "A", submitted_at=hki(2026, 1, 16, 15))  # Friday 15:00
     b = make_pending(conversation, "B", submitted_at=hki(2026, 1, 19, 9))  # Monday 09:00
     c = make_pending(conversation, "C", submitted_at=hki(2026, 1, 19, 10))
@@ -70,11 +78,20 @@ def test_figures_time_to_decision_in_working_and_wall_hours(conversation, modera
     # a: Monday 16:00 → 25 working h (late), 73 wall h; b: 2 h; c: 4 h (all in time).
     services.statement_approve(statement_id=a.pk, moderator=moderator, now=hki(2026, 1, 19, 16))
     services.statement_approve(statement_id=b.pk, moderator=moderator, now=hki(2026, 1, 19, 11))
-    services.statement_reject(statement_id=c.pk, moderator=other_moderator, reason=Reason.OFF_TOPIC,
-                              now=hki(2026, 1, 19, 14))
+    services.statement_reject(
+        statement_id=c.pk,
+        moderator=other_moderator,
+        reason=Reason.OFF_TOPIC,
+        now=hki(2026, 1, 19, 14),
+    )
     # A reversal is not a decision time.
-    services.statement_decision_reverse(statement_id=b.pk, moderator=other_moderator, reason=Reason.INSULTING,
-                                        explanation="x", now=hki(2026, 1, 30, 12))
+    services.statement_decision_reverse(
+        statement_id=b.pk,
+        moderator=other_moderator,
+        reason=Reason.INSULTING,
+        explanation="x",
+        now=hki(2026, 1, 30, 12),
+    )
     figures = selectors.moderation_figures(conversation=conversation, now=hki(2026, 1, 20, 8))
     assert figures.pending == 1 and figures.overdue == 0 and figures.due_soon == 1
     assert figures.times.decided == 3
@@ -139,22 +156,51 @@ def test_author_sees_each_outcome_in_their_language(client, conversation, modera
     client.get(reverse("statements:conversation", kwargs={"slug": conversation.slug}))
     new_url = reverse("statements:statement_new", kwargs={"slug": conversation.slug})
     original = make_seed(conversation, "Puistoihin lisää penkkejä")
-    for text in ("Uimahalli auki aiemmin", "Kirjastoon lisää lehtiä", "Penkkejä puistoihin lisää", "Odottava väite"):
+    for text in (
+        "Uimahalli auki aiemmin",
+        "Kirjastoon lisää lehtiä",
+        "Penkkejä puistoihin lisää",
+        "Odottava väite",
+    ):
         assert client.post(new_url, {"text": text, "confirm": "1"}).status_code == 302
     mine = {s.text: s for s in Statement.objects.filter(origin="participant")}
-    services.statement_approve(statement_id=mine["Uimahalli auki aiemmin"].pk, moderator=moderator,
-                               text="Uimahalli pitää avata aiemmin")
-    services.statement_reject(statement_id=mine["Kirjastoon lisää lehtiä"].pk, moderator=moderator,
-                              reason=Reason.OTHER, explanation="Kirjastot eivät kuulu tähän kyselyyn")
-    services.statement_reject(statement_id=mine["Penkkejä puistoihin lisää"].pk, moderator=moderator,
-                              reason=Reason.DUPLICATE, duplicate_of_id=original.pk)
+    services.statement_approve(
+        statement_id=mine["Uimahalli auki aiemmin"].pk,
+        moderator=moderator,
+        text="Uimahalli pitää avata aiemmin",
+    )
+    services.statement_reject(
+        statement_id=mine["Kirjastoon lisää lehtiä"].pk,
+        moderator=moderator,
+        reason=Reason.OTHER,
+        explanation="Kirjastot eivät kuulu tähän kyselyyn",
+    )
+    services.statement_reject(
+        statement_id=mine["Penkkejä puistoihin lisää"].pk,
+        moderator=moderator,
+        reason=Reason.DUPLICATE,
+        duplicate_of_id=original.pk,
+    )
     client.cookies["voxit_language"] = "en"
-    html = client.get(reverse("statements:mine", kwargs={"slug": conversation.slug})).content.decode()
-    assert "Uimahalli pitää avata aiemmin" in html and "You wrote:" in html and "Uimahalli auki aiemmin" in html
+    html = client.get(
+        reverse("statements:mine", kwargs={"slug": conversation.slug})
+    ).content.decode()
+    assert (
+        "Uimahalli pitää avata aiemmin" in html
+        and "You wrote:" in html
+        and "Uimahalli auki aiemmin" in html
+    )
     assert "Other reason: Kirjastot eivät kuulu tähän kyselyyn" in html
     assert "It repeats a statement already in the conversation (rule 3)" in html
-    assert reverse("statements:statement", kwargs={"slug": conversation.slug, "statement_id": original.pk}) in html
+    assert (
+        reverse(
+            "statements:statement", kwargs={"slug": conversation.slug, "statement_id": original.pk}
+        )
+        in html
+    )
     assert "a decision is promised by" in html
     client.cookies["voxit_language"] = "fi"
-    html_fi = client.get(reverse("statements:mine", kwargs={"slug": conversation.slug})).content.decode()
+    html_fi = client.get(
+        reverse("statements:mine", kwargs={"slug": conversation.slug})
+    ).content.decode()
     assert 'lang="fi"' in html_fi

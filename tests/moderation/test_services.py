@@ -40,14 +40,18 @@ def test_approve_with_edit_publishes_the_edit_and_keeps_the_original(moderator, 
 
 
 def test_approve_with_unchanged_text_is_a_plain_approval(moderator, pending):
-    action = services.statement_approve(statement_id=pending.pk, moderator=moderator, text=pending.text)
+    action = services.statement_approve(
+        statement_id=pending.pk, moderator=moderator, text=pending.text
+    )
     assert action.action == ModerationAction.Action.APPROVE
 
 
 def test_edit_to_wording_that_exists_is_refused_with_its_number(moderator, conversation, pending):
     seed = make_seed(conversation, "Kirjastot auki")
     with pytest.raises(InvalidDecision) as caught:
-        services.statement_approve(statement_id=pending.pk, moderator=moderator, text="kirjastot AUKI")
+        services.statement_approve(
+            statement_id=pending.pk, moderator=moderator, text="kirjastot AUKI"
+        )
     assert f"#{seed.pk}" in str(caught.value.message)
     pending.refresh_from_db()
     assert pending.status == Statement.Status.PENDING
@@ -71,14 +75,19 @@ def test_reject_with_a_rule_reason(moderator, pending, recluster_calls, reason):
 def test_reject_as_duplicate_names_the_statement(moderator, conversation, pending):
     original = make_seed(conversation, "Kirjastot auki pidempään")
     action = services.statement_reject(
-        statement_id=pending.pk, moderator=moderator, reason=Reason.DUPLICATE, duplicate_of_id=original.pk
+        statement_id=pending.pk,
+        moderator=moderator,
+        reason=Reason.DUPLICATE,
+        duplicate_of_id=original.pk,
     )
     assert action.duplicate_of == original
 
 
 def test_duplicate_without_a_statement_is_refused(moderator, pending):
     with pytest.raises(InvalidDecision):
-        services.statement_reject(statement_id=pending.pk, moderator=moderator, reason=Reason.DUPLICATE)
+        services.statement_reject(
+            statement_id=pending.pk, moderator=moderator, reason=Reason.DUPLICATE
+        )
 
 
 def test_duplicate_of_another_conversations_statement_is_refused(moderator, pending):
@@ -87,14 +96,20 @@ def test_duplicate_of_another_conversations_statement_is_refused(moderator, pend
     elsewhere = make_seed(make_conversation())
     with pytest.raises(InvalidDecision):
         services.statement_reject(
-            statement_id=pending.pk, moderator=moderator, reason=Reason.DUPLICATE, duplicate_of_id=elsewhere.pk
+            statement_id=pending.pk,
+            moderator=moderator,
+            reason=Reason.DUPLICATE,
+            duplicate_of_id=elsewhere.pk,
         )
 
 
 def test_duplicate_of_itself_is_refused(moderator, pending):
     with pytest.raises(InvalidDecision):
         services.statement_reject(
-            statement_id=pending.pk, moderator=moderator, reason=Reason.DUPLICATE, duplicate_of_id=pending.pk
+            statement_id=pending.pk,
+            moderator=moderator,
+            reason=Reason.DUPLICATE,
+            duplicate_of_id=pending.pk,
         )
 
 
@@ -117,9 +132,16 @@ def test_database_refuses_a_duplicate_rejection_without_a_statement(moderator, p
 
     with pytest.raises(IntegrityError), transaction.atomic():
         ModerationAction.objects.create(
-            conversation=pending.conversation, statement=pending, actor=moderator, actor_name="x",
-            action="reject", reason="duplicate", text_before="a", text_after="a",
-            status_before="pending", status_after="rejected",
+            conversation=pending.conversation,
+            statement=pending,
+            actor=moderator,
+            actor_name="x",
+            action="reject",
+            reason="duplicate",
+            text_before="a",
+            text_after="a",
+            status_before="pending",
+            status_after="rejected",
         )
 
 
@@ -146,7 +168,9 @@ def test_staff_may_decide(staff_user, pending):
 def test_second_decision_says_who_decided_and_when(moderator, other_moderator, pending):
     services.statement_approve(statement_id=pending.pk, moderator=moderator)
     with pytest.raises(AlreadyDecided) as caught:
-        services.statement_reject(statement_id=pending.pk, moderator=other_moderator, reason=Reason.INSULTING)
+        services.statement_reject(
+            statement_id=pending.pk, moderator=other_moderator, reason=Reason.INSULTING
+        )
     message = str(caught.value.message)
     assert "moderaattori" in message
     pending.refresh_from_db()
@@ -154,13 +178,17 @@ def test_second_decision_says_who_decided_and_when(moderator, other_moderator, p
     assert ModerationAction.objects.count() == 1
 
 
-def test_conditional_update_refuses_a_stale_decision(moderator, other_moderator, pending, monkeypatch):
-    """Even when the row read is stale (the lock did not help), the UPDATE ... WHERE status decides."""
+def test_conditional_update_refuses_a_stale_decision(
+    moderator, other_moderator, pending, monkeypatch
+):
+    """Even when the row read is stale (no lock helped), the UPDATE ... WHERE status decides."""
     stale = Statement.objects.get(pk=pending.pk)
     services.statement_approve(statement_id=pending.pk, moderator=moderator)
     monkeypatch.setattr(services, "_locked_statement", lambda statement_id: stale)
     with pytest.raises(AlreadyDecided) as caught:
-        services.statement_reject(statement_id=pending.pk, moderator=other_moderator, reason=Reason.INSULTING)
+        services.statement_reject(
+            statement_id=pending.pk, moderator=other_moderator, reason=Reason.INSULTING
+        )
     assert "moderaattori" in str(caught.value.message)
     pending.refresh_from_db()
     assert pending.status == Statement.Status.PUBLISHED
@@ -185,10 +213,22 @@ def test_two_moderators_at_once_one_wins(require_postgres, conversation):
             connection.close()
 
     threads = [
-        threading.Thread(target=decide, args=("eka", lambda: services.statement_approve(
-            statement_id=pending.pk, moderator=first))),
-        threading.Thread(target=decide, args=("toka", lambda: services.statement_reject(
-            statement_id=pending.pk, moderator=second, reason=Reason.OFF_TOPIC))),
+        threading.Thread(
+            target=decide,
+            args=(
+                "eka",
+                lambda: services.statement_approve(statement_id=pending.pk, moderator=first),
+            ),
+        ),
+        threading.Thread(
+            target=decide,
+            args=(
+                "toka",
+                lambda: services.statement_reject(
+                    statement_id=pending.pk, moderator=second, reason=Reason.OFF_TOPIC
+                ),
+            ),
+        ),
     ]
     for thread in threads:
         thread.start()
@@ -201,10 +241,14 @@ def test_two_moderators_at_once_one_wins(require_postgres, conversation):
     assert ModerationAction.objects.filter(statement=pending).count() == 1
 
 
-def test_reverse_publication_to_rejection_and_back(moderator, other_moderator, pending, recluster_calls):
+def test_reverse_publication_to_rejection_and_back(
+    moderator, other_moderator, pending, recluster_calls
+):
     services.statement_approve(statement_id=pending.pk, moderator=moderator)
     services.statement_decision_reverse(
-        statement_id=pending.pk, moderator=other_moderator, reason=Reason.MENTIONS_PERSON,
+        statement_id=pending.pk,
+        moderator=other_moderator,
+        reason=Reason.MENTIONS_PERSON,
         explanation="Nimeää henkilön epäsuorasti",
     )
     pending.refresh_from_db()
@@ -222,7 +266,9 @@ def test_reverse_publication_to_rejection_and_back(moderator, other_moderator, p
 def test_reversal_needs_a_reason_and_an_explanation(moderator, pending):
     services.statement_approve(statement_id=pending.pk, moderator=moderator)
     with pytest.raises(InvalidDecision):
-        services.statement_decision_reverse(statement_id=pending.pk, moderator=moderator, explanation="")
+        services.statement_decision_reverse(
+            statement_id=pending.pk, moderator=moderator, explanation=""
+        )
     with pytest.raises(InvalidDecision):
         services.statement_decision_reverse(
             statement_id=pending.pk, moderator=moderator, explanation="Miksi", reason=""
@@ -231,24 +277,34 @@ def test_reversal_needs_a_reason_and_an_explanation(moderator, pending):
 
 def test_reversal_of_a_pending_statement_is_refused(moderator, pending):
     with pytest.raises(InvalidDecision):
-        services.statement_decision_reverse(statement_id=pending.pk, moderator=moderator, explanation="x")
+        services.statement_decision_reverse(
+            statement_id=pending.pk, moderator=moderator, explanation="x"
+        )
 
 
-def test_reversing_a_rejection_when_the_wording_now_exists_says_so(moderator, conversation, pending):
+def test_reversing_a_rejection_when_the_wording_now_exists_says_so(
+    moderator, conversation, pending
+):
     services.statement_reject(statement_id=pending.pk, moderator=moderator, reason=Reason.OFF_TOPIC)
     same = make_pending(conversation, pending.text.upper())
     services.statement_approve(statement_id=same.pk, moderator=moderator)
     with pytest.raises(InvalidDecision) as caught:
-        services.statement_decision_reverse(statement_id=pending.pk, moderator=moderator, explanation="Virhe")
+        services.statement_decision_reverse(
+            statement_id=pending.pk, moderator=moderator, explanation="Virhe"
+        )
     assert f"#{same.pk}" in str(caught.value.message)
     pending.refresh_from_db()
     assert pending.status == Statement.Status.REJECTED
     assert ModerationAction.objects.filter(statement=pending).count() == 1
 
 
-def test_bulk_approve_decides_each_and_reports_the_ones_taken(moderator, other_moderator, conversation):
+def test_bulk_approve_decides_each_and_reports_the_ones_taken(
+    moderator, other_moderator, conversation
+):
     statements = [make_pending(conversation, f"Väite numero {i}") for i in range(4)]
-    services.statement_reject(statement_id=statements[1].pk, moderator=other_moderator, reason=Reason.INSULTING)
+    services.statement_reject(
+        statement_id=statements[1].pk, moderator=other_moderator, reason=Reason.INSULTING
+    )
     outcome = services.statements_approve_bulk(
         statement_ids=[s.pk for s in statements] + [999999], moderator=moderator
     )
@@ -286,4 +342,7 @@ def test_seed_statements_are_published_without_moderation(conversation):
 def test_recompute_hook_is_the_clustering_one():
     import clustering.services
 
-    assert services.conversation_recluster_request is clustering.services.conversation_recluster_request
+    assert (
+        services.conversation_recluster_request
+        is clustering.services.conversation_recluster_request
+    )
