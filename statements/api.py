@@ -4,13 +4,13 @@ from django.http import Http404
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from statements import selectors, services
+from statements import ratelimit, selectors, services
 from statements.errors import ConversationClosed, SubmissionsClosed, VoxitError
 from statements.participants import ensure_browser_token, participant_for
 from statements.serializers import (
@@ -24,6 +24,10 @@ from statements.serializers import (
     VoteResultSerializer,
     VoteSerializer,
 )
+
+
+class RateLimitedSerializer(ErrorSerializer):
+    retry_after = serializers.IntegerField(help_text="Seconds until the limit resets.")
 
 
 class _CsrfCheck(CsrfViewMiddleware):
@@ -50,7 +54,10 @@ class CsrfForEveryone(BasePermission):
 def exception_handler(exc, context):
     if isinstance(exc, VoxitError):
         body = {"code": exc.code, "detail": str(exc.message), **exc.extra}
-        return Response(body, status=exc.status_code)
+        response = Response(body, status=exc.status_code)
+        if getattr(exc, "retry_after", None):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(_("Not found."))
     elif isinstance(exc, exceptions.ParseError):
@@ -113,10 +120,17 @@ class NextStatementAPI(ResidentAPIView):
 class VotesAPI(ResidentAPIView):
     @extend_schema(
         request=VoteInputSerializer,
-        responses={201: VoteResultSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+        responses={
+            201: VoteResultSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            429: RateLimitedSerializer,
+        },
     )
     def post(self, request, slug):
         conversation = self.conversation(slug)
+        ratelimit.check(request._request, "vote", participant_key=ratelimit.participant_key_for(request._request, conversation))
         data = request.data if isinstance(request.data, dict) else {}
         if not conversation.is_open():
             raise ConversationClosed()
@@ -144,10 +158,19 @@ class MyVotesAPI(ResidentAPIView):
 class StatementsAPI(ResidentAPIView):
     @extend_schema(
         request=StatementInputSerializer,
-        responses={201: MyStatementSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 409: ErrorSerializer},
+        responses={
+            201: MyStatementSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            409: ErrorSerializer,
+            429: RateLimitedSerializer,
+        },
     )
     def post(self, request, slug):
         conversation = self.conversation(slug)
+        ratelimit.check(
+            request._request, "statement", participant_key=ratelimit.participant_key_for(request._request, conversation)
+        )
         data = request.data if isinstance(request.data, dict) else {}
         text = data.get("text")
         if not isinstance(text, str):

@@ -13,6 +13,7 @@ from moderation import selectors as moderation_selectors
 from statements import selectors, services
 from statements.errors import DuplicateStatement, VoxitError
 from statements.participants import ensure_browser_token, participant_for
+from statements.ratelimit import rate_limited
 
 
 def _conversation_url(conversation) -> str:
@@ -56,6 +57,7 @@ def conversation_detail(request, slug):
 
 
 @require_POST
+@rate_limited("vote")
 def vote(request, slug):
     conversation = selectors.conversation_get_visible(slug=slug, user=request.user)
     default = _conversation_url(conversation) + "#statement-card"
@@ -101,6 +103,7 @@ def answers(request, slug):
     return render(request, "statements/answers.html", context)
 
 
+@rate_limited("statement")
 def statement_new(request, slug):
     conversation = selectors.conversation_get_visible(slug=slug, user=request.user)
     participant = participant_for(request, conversation)

@@ -34,6 +34,16 @@ env = environ.Env(
     MODERATION_DIGEST_MINUTES=(int, 60),
     RECLUSTER_SWEEP_MINUTES=(int, 2),
     LOG_LEVEL=(str, "INFO"),
+    DATABASE_HEALTH_CHECKS=(bool, True),
+    TRUSTED_PROXY_COUNT=(int, 0),
+    RATE_LIMIT_VOTES_PER_MINUTE=(int, 120),
+    RATE_LIMIT_IP_VOTES_PER_MINUTE=(int, 3000),
+    RATE_LIMIT_STATEMENTS_PER_HOUR=(int, 20),
+    RATE_LIMIT_IP_STATEMENTS_PER_HOUR=(int, 300),
+    LOGIN_FAILURES_LIMIT=(int, 5),
+    LOGIN_LOCKOUT_MINUTES=(int, 15),
+    DATA_UPLOAD_MAX_MEMORY_SIZE=(int, 2_621_440),
+    PARTICIPANT_LINK_RETENTION_DAYS=(int, 30),
 )
 env_file = BASE_DIR / ".env"
 if env_file.exists():
@@ -72,6 +82,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "voxit.middleware.LanguageMiddleware",
+    "statements.ratelimit.RequestBodyLimitMiddleware",
     "statements.participants.ParticipantCookieMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -109,7 +120,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     DATABASES["default"]["OPTIONS"]["timeout"] = 20
 else:
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A health check costs one round trip per request; without it the first request on a connection
+    # the server dropped fails (with the 503 page) and the next one reconnects.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env("DATABASE_HEALTH_CHECKS")
 USES_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -216,6 +229,37 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {}
 REDIS_URL = env("REDIS_URL") or (CELERY_BROKER_URL if CELERY_ENABLED else "")
+
+# Rate-limit and login-throttle counters. Per process without Redis (each gunicorn worker counts on
+# its own, so a limit is at most workers x the setting); shared and exact with Redis.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "voxit",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "voxit"}}
+# Behind the city's TLS proxy every request comes from the proxy: count addresses from the
+# X-Forwarded-For entries the trusted proxies appended (0: use the connection's address).
+TRUSTED_PROXY_COUNT = env("TRUSTED_PROXY_COUNT")
+# Per participant and per address; 0 switches a limit off. Moderators and staff are never limited.
+RATE_LIMIT_VOTES_PER_MINUTE = env("RATE_LIMIT_VOTES_PER_MINUTE")
+RATE_LIMIT_IP_VOTES_PER_MINUTE = env("RATE_LIMIT_IP_VOTES_PER_MINUTE")
+RATE_LIMIT_STATEMENTS_PER_HOUR = env("RATE_LIMIT_STATEMENTS_PER_HOUR")
+RATE_LIMIT_IP_STATEMENTS_PER_HOUR = env("RATE_LIMIT_IP_STATEMENTS_PER_HOUR")
+# Failed logins per username and address before a temporary lockout (per address: ten times that).
+LOGIN_FAILURES_LIMIT = env("LOGIN_FAILURES_LIMIT")
+LOGIN_LOCKOUT_MINUTES = env("LOGIN_LOCKOUT_MINUTES")
+# A statement is at most 1000 characters: a request body larger than this is refused with a 413/400
+# page before it is read into memory (uploads, e.g. seed files, stream to disk beyond it).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env("DATA_UPLOAD_MAX_MEMORY_SIZE")
+# After a conversation closes, the link from a browser's cookie to its participant is erased after
+# this many days (the answers stay, pseudonymous); see statements.privacy.
+PARTICIPANT_LINK_RETENTION_DAYS = env("PARTICIPANT_LINK_RETENTION_DAYS")
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL")
 globals().update(EMAIL_CONFIG)

@@ -13,9 +13,10 @@ urlpatterns = [
     path("api/v1/", include("statements.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("i18n/setlang/", set_language, name="set_language"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", views.health, name="health"),
+    path("admin/login/", views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,11 +1,21 @@
 """Project-level pages: health for operators, and error pages in the user's language."""
 
+import sys
+from urllib.parse import urlencode
+
 from django.conf import settings
-from django.db import connection
-from django.http import JsonResponse
+from django.contrib.auth.views import LoginView
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from statements import ratelimit
 
 
 @never_cache
@@ -50,4 +60,49 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
+    # Django calls this inside its except block: a lost database connection (server restarted,
+    # connection killed) is a temporary outage, answered 503 with a page that needs no database.
+    error = sys.exc_info()[1]
+    if isinstance(error, InterfaceError | OperationalError):
+        return database_unavailable(request)
     return _error(request, "errors/500.html", 500)
+
+
+def database_unavailable(request):
+    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+        detail = _("The service could not reach its database. Please try again in a moment.")
+        response = JsonResponse({"code": "service_unavailable", "detail": detail}, status=503)
+    else:
+        language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
+        with translation.override(language):
+            html = render_to_string("errors/503.html", {"LANGUAGE_CODE": language})
+        response = HttpResponse(html, status=503)
+    response["Retry-After"] = "5"
+    return response
+
+
+class ThrottledLoginView(LoginView):
+    """The moderators' and staff's login, with a temporary lockout after repeated failures."""
+
+    def post(self, request, *args, **kwargs):
+        username = request.POST.get("username", "")
+        if ratelimit.login_locked_out(request, username):
+            context = {"message": ratelimit.login_lockout_message()}
+            response = render(request, "errors/429.html", context, status=429)
+            response["Retry-After"] = str(settings.LOGIN_LOCKOUT_MINUTES * 60)
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        ratelimit.login_succeeded(self.request, form.get_user().get_username())
+        return super().form_valid(form)
+
+    def form_invalid(self, form):
+        ratelimit.login_failed(self.request, self.request.POST.get("username", ""))
+        return super().form_invalid(form)
+
+
+def admin_login(request):
+    """The admin signs in through the throttled login page too."""
+    target = request.GET.get("next") or reverse("admin:index")
+    return HttpResponseRedirect(f"{reverse('login')}?{urlencode({'next': target})}")

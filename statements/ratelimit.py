@@ -1,0 +1,237 @@
+"""Rate limits on voting and submission, login throttling, and the request-body size guard.
+
+Counters are fixed windows in Django's cache (Redis in production, so every gunicorn worker shares
+them). A limit protects the service, not the count of votes: if the cache is down, requests pass
+(fail open) rather than residents losing their answers to an error page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from statements.errors import VoxitError
+
+logger = logging.getLogger(__name__)
+
+
+class RateLimited(VoxitError):
+    status_code = 429
+    code = "rate_limited"
+    default_message = gettext_lazy("You are going faster than we can take in. Wait a moment and try again.")
+
+    def __init__(self, message=None, *, retry_after: int = 60):
+        self.retry_after = retry_after
+        super().__init__(message, extra={"retry_after": retry_after})
+
+
+@dataclass(frozen=True)
+class Limit:
+    setting: str
+    window: int  # seconds
+
+    @property
+    def allowed(self) -> int:
+        return int(getattr(settings, self.setting, 0) or 0)
+
+
+LIMITS = {
+    "vote": (Limit("RATE_LIMIT_VOTES_PER_MINUTE", 60), Limit("RATE_LIMIT_IP_VOTES_PER_MINUTE", 60)),
+    "statement": (Limit("RATE_LIMIT_STATEMENTS_PER_HOUR", 3600), Limit("RATE_LIMIT_IP_STATEMENTS_PER_HOUR", 3600)),
+}
+
+
+def client_address(request) -> str:
+    """The client's address; behind TRUSTED_PROXY_COUNT proxies, the one the outermost proxy saw."""
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if proxies:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _digest(value: str) -> str:
+    return hashlib.blake2s(value.encode(), digest_size=12).hexdigest()
+
+
+def _count(key: str, window: int) -> tuple[int, int]:
+    """Add one to the key's counter in the current window; (count, seconds left in the window)."""
+    now = time.time()
+    start = int(now // window) * window
+    key = f"rl:{key}:{start}"
+    try:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # first hit in this window
+            if cache.add(key, 1, timeout=window + 5):
+                count = 1
+            else:
+                count = cache.incr(key)
+    except Exception:  # noqa: BLE001 - the cache being down must not stop a resident
+        logger.warning("Rate-limit cache unavailable; letting the request through", exc_info=True)
+        return 0, 0
+    return count, max(int(start + window - now), 1)
+
+
+def is_exempt(user) -> bool:
+    """Moderators and staff are never limited (they seed and moderate in bulk)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    from moderation.permissions import user_can_moderate
+
+    return user.is_superuser or user_can_moderate(user)
+
+
+def check(request, action: str, *, participant_key: str | None = None) -> None:
+    """Count one ``action`` ("vote" or "statement"); raise RateLimited when a limit is passed.
+
+    ``participant_key`` identifies the resident's browser in the conversation; the address limit
+    applies to everyone.
+    """
+    per_participant, per_address = LIMITS[action]
+    checks = [(per_address, f"{action}:ip:{_digest(client_address(request))}")]
+    if participant_key:
+        checks.insert(0, (per_participant, f"{action}:p:{_digest(participant_key)}"))
+    checks = [(limit, key) for limit, key in checks if limit.allowed > 0]
+    if not checks or is_exempt(getattr(request, "user", None)):
+        return
+    for limit, key in checks:
+        count, retry_after = _count(key, limit.window)
+        if count > limit.allowed:
+            raise RateLimited(retry_after=retry_after)
+
+
+def participant_key_for(request, conversation) -> str | None:
+    from statements.participants import ensure_browser_token
+
+    # A first contribution makes the browser's token now; the participant is created with it.
+    return f"{conversation.pk}:{ensure_browser_token(request)}"
+
+
+def limited_response(request, error: RateLimited, *, as_json: bool):
+    """The 429 answer: JSON for the API and scripts, the error page for browsers."""
+    if as_json:
+        response = JsonResponse({"code": error.code, "detail": str(error.message), "retry_after": error.retry_after})
+        response.status_code = 429
+    else:
+        response = render(request, "errors/429.html", {"message": error.message, "retry_after": error.retry_after}, status=429)
+    response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def wants_json(request) -> bool:
+    accept = request.headers.get("Accept", "")
+    return request.path.startswith("/api/") or (
+        "application/json" in accept and "text/html" not in accept
+    ) or request.content_type == "application/json"
+
+
+def rate_limited(action: str):
+    """Decorator for the HTML views that take a vote or a statement (the API calls ``check``)."""
+
+    def decorator(view):
+        from functools import wraps
+
+        @wraps(view)
+        def wrapper(request, *args, slug=None, **kwargs):
+            if request.method == "POST":
+                from statements import selectors
+
+                conversation = selectors.conversation_get_visible(slug=slug, user=request.user)
+                try:
+                    check(request, action, participant_key=participant_key_for(request, conversation))
+                except RateLimited as error:
+                    return limited_response(request, error, as_json=wants_json(request))
+            return view(request, *args, slug=slug, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+# -- login throttling ----------------------------------------------------------------------------
+
+
+def _login_keys(request, username: str) -> tuple[str, str]:
+    address = client_address(request)
+    return (
+        f"login:u:{_digest((username or '').strip().casefold() + '|' + address)}",
+        f"login:ip:{_digest(address)}",
+    )
+
+
+def login_locked_out(request, username: str) -> bool:
+    limit = settings.LOGIN_FAILURES_LIMIT
+    if limit <= 0:
+        return False
+    user_key, address_key = _login_keys(request, username)
+    try:
+        values = cache.get_many([user_key, address_key])
+    except Exception:  # noqa: BLE001
+        logger.warning("Login-throttle cache unavailable", exc_info=True)
+        return False
+    return values.get(user_key, 0) >= limit or values.get(address_key, 0) >= limit * 10
+
+
+def login_failed(request, username: str) -> None:
+    timeout = settings.LOGIN_LOCKOUT_MINUTES * 60
+    for key in _login_keys(request, username):
+        try:
+            if not cache.add(key, 1, timeout=timeout):
+                cache.incr(key)
+        except Exception:  # noqa: BLE001
+            logger.warning("Login-throttle cache unavailable", exc_info=True)
+
+
+def login_succeeded(request, username: str) -> None:
+    try:
+        cache.delete(_login_keys(request, username)[0])
+    except Exception:  # noqa: BLE001
+        logger.warning("Login-throttle cache unavailable", exc_info=True)
+
+
+def login_lockout_message() -> str:
+    return _("Too many failed login attempts. Try again in %(minutes)d minutes.") % {
+        "minutes": settings.LOGIN_LOCKOUT_MINUTES
+    }
+
+
+# -- request size ------------------------------------------------------------------------------
+
+
+class RequestBodyLimitMiddleware:
+    """Refuse an oversized body (by its Content-Length) with a 413 before anything reads it.
+
+    Django enforces DATA_UPLOAD_MAX_MEMORY_SIZE only when ``request.body`` or ``request.POST`` is
+    read; DRF's parsers read the stream and would take a 10 MB JSON body whole. File uploads
+    (multipart) are exempt here and checked by their forms.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if limit and length > limit and not request.content_type.startswith("multipart/"):
+            message = _("The request is too large. A statement is at most a few hundred characters.")
+            if wants_json(request):
+                response = JsonResponse({"code": "too_large", "detail": message}, status=413)
+            else:
+                response = render(request, "errors/413.html", {"message": message}, status=413)
+            response["Connection"] = "close"
+            return response
+        return self.get_response(request)

@@ -1,0 +1,109 @@
+"""Rate limits per participant and per address on voting and submission; login throttling."""
+
+import pytest
+from django.test import override_settings
+from django.utils import translation
+
+from statements.models import Statement, Vote
+from tests.conftest import make_seed
+from tests.security.conftest import PASSWORD, api, browser, logged_in, make_user, post_json
+
+pytestmark = pytest.mark.django_db
+
+
+def vote(client, conversation, statement, **extra):
+    return post_json(client, api("votes", conversation), {"statement": statement.pk, "choice": "agree"}, **extra)
+
+
+@override_settings(RATE_LIMIT_VOTES_PER_MINUTE=3, RATE_LIMIT_IP_VOTES_PER_MINUTE=0)
+def test_a_participant_past_the_vote_limit_gets_a_429_with_a_message_and_the_vote_is_not_stored(conversation):
+    statements = [make_seed(conversation, f"Statement {i}") for i in range(5)]
+    resident = browser()
+    assert [vote(resident, conversation, s).status_code for s in statements[:3]] == [201, 201, 201]
+    refused = vote(resident, conversation, statements[3])
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "rate_limited"
+    assert refused.json()["detail"]
+    assert int(refused["Retry-After"]) > 0
+    assert Vote.objects.count() == 3
+    # Another resident is not affected by the first one's limit.
+    assert vote(browser(), conversation, statements[3]).status_code == 201
+
+
+@override_settings(RATE_LIMIT_VOTES_PER_MINUTE=0, RATE_LIMIT_IP_VOTES_PER_MINUTE=2)
+def test_the_address_limit_counts_every_browser_from_that_address(conversation):
+    statement = make_seed(conversation)
+    assert vote(browser(), conversation, statement).status_code == 201
+    assert vote(browser(), conversation, statement).status_code == 201
+    assert vote(browser(), conversation, statement).status_code == 429
+    assert vote(browser(REMOTE_ADDR="10.1.2.3"), conversation, statement).status_code == 201
+
+
+@override_settings(RATE_LIMIT_VOTES_PER_MINUTE=1, RATE_LIMIT_IP_VOTES_PER_MINUTE=0)
+def test_the_html_vote_form_answers_429_with_a_page_in_the_residents_language(conversation):
+    statements = [make_seed(conversation, f"Statement {i}") for i in range(2)]
+    resident = browser()
+    url = f"/c/{conversation.slug}/vote/"
+    assert resident.post(url, {"statement": statements[0].pk, "choice": "agree"}).status_code == 302
+    page = resident.post(url + "?lang=sv", {"statement": statements[1].pk, "choice": "agree"})
+    assert page.status_code == 429
+    assert page["Content-Language"] == "sv"
+    with translation.override("sv"):
+        from statements.ratelimit import RateLimited
+
+        assert str(RateLimited().message) in page.content.decode()
+    assert Vote.objects.count() == 1
+
+
+@override_settings(RATE_LIMIT_STATEMENTS_PER_HOUR=2, RATE_LIMIT_IP_STATEMENTS_PER_HOUR=0)
+def test_submission_limit_per_participant_in_api_and_form(conversation):
+    resident = browser()
+    for number in range(2):
+        assert post_json(resident, api("statements", conversation), {"text": f"My idea number {number}"}).status_code == 201
+    assert post_json(resident, api("statements", conversation), {"text": "A third idea"}).status_code == 429
+    page = resident.post(f"/c/{conversation.slug}/statements/new/", {"text": "A fourth idea"})
+    assert page.status_code == 429
+    assert Statement.objects.pending().count() == 2
+
+
+@override_settings(RATE_LIMIT_VOTES_PER_MINUTE=1, RATE_LIMIT_IP_VOTES_PER_MINUTE=1)
+def test_moderators_and_staff_are_not_limited(conversation):
+    statements = [make_seed(conversation, f"Statement {i}") for i in range(3)]
+    for user in (make_user("mod", moderator=True), make_user("staff", staff=True)):
+        client = logged_in(user)
+        for statement in statements:
+            assert client.post(f"/c/{conversation.slug}/vote/", {"statement": statement.pk, "choice": "pass"}).status_code == 302
+    assert Vote.objects.count() == 6
+
+
+@override_settings(
+    RATE_LIMIT_VOTES_PER_MINUTE=1,
+    CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0",
+                        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}},
+)
+def test_limits_fail_open_when_the_cache_is_down(conversation):
+    statements = [make_seed(conversation, f"Statement {i}") for i in range(3)]
+    resident = browser()
+    assert [vote(resident, conversation, s).status_code for s in statements] == [201, 201, 201]
+
+
+@override_settings(LOGIN_FAILURES_LIMIT=3, LOGIN_LOCKOUT_MINUTES=15)
+def test_repeated_failed_logins_lock_the_account_out_for_that_address(db):
+    make_user("moderator1", moderator=True)
+    client = browser()
+    for _attempt in range(3):
+        assert client.post("/accounts/login/", {"username": "moderator1", "password": "wrong"}).status_code == 200
+    locked = client.post("/accounts/login/?lang=en", {"username": "moderator1", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert "Too many failed login attempts" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+    # The same account from another address, and other accounts, still sign in.
+    assert browser(REMOTE_ADDR="10.9.9.9").post("/accounts/login/", {"username": "moderator1", "password": PASSWORD}).status_code == 302
+    make_user("staff1", staff=True)
+    assert client.post("/accounts/login/", {"username": "staff1", "password": PASSWORD}).status_code == 302
+
+
+def test_admin_login_goes_through_the_throttled_login(client, db):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
