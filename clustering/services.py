@@ -245,25 +245,33 @@ def votes_load(*, conversation_id: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     return data[:, 0].copy(), data[:, 1].copy(), data[:, 2].astype(np.int8)
 
 
-def _statement_sets(conversation_id: int) -> tuple[list[int], list[int]]:
-    """(excluded, meta) statement ids: unpublished statements stay out of the math."""
+def _statement_sets(conversation_id: int) -> dict[str, list[int]]:
+    """compute_groups' statement keywords: unpublished statements stay out of the math.
+
+    A conversation imported from Polis is computed as Polis computed it (what
+    ``clustering.evaluate`` reproduces): unmoderated comments were shown and voted on, so they
+    count; rejected ones are Polis' "mod-out" (zeroed, still counted per participant).
+    """
     from statements.models import Statement
 
-    unmoderated_visible = PolisSource.objects.filter(
-        conversation_id=conversation_id, unmoderated_visible=True
-    ).exists()
-    excluded, meta = [], []
+    from_polis = PolisSource.objects.filter(conversation_id=conversation_id, unmoderated_visible=True).exists()
+    excluded, meta, moderated_out = [], [], []
     for pk, status, is_meta in Statement.objects.filter(conversation_id=conversation_id).values_list(
         "pk", "status", "is_meta"
     ):
-        included = status == Statement.Status.PUBLISHED or (
-            unmoderated_visible and status == Statement.Status.PENDING
-        )
-        if not included:
+        if from_polis:
+            if is_meta:
+                meta.append(pk)
+            elif status == Statement.Status.REJECTED:
+                moderated_out.append(pk)
+        elif status != Statement.Status.PUBLISHED:
             excluded.append(pk)
         elif is_meta:
             meta.append(pk)
-    return excluded, meta
+    sets = {"excluded_statement_ids": excluded, "meta_statement_ids": meta}
+    if moderated_out:
+        sets["moderated_out_statement_ids"] = moderated_out
+    return sets
 
 
 def conversation_recluster(
@@ -296,15 +304,14 @@ def conversation_recluster(
             m=Max("decided_at")
         )["m"]
         participant_ids, statement_ids, choices = votes_load(conversation_id=conversation_id)
-        excluded, meta = _statement_sets(conversation_id)
+        statement_sets = _statement_sets(conversation_id)
         timings["load"] = time.perf_counter() - started
         previous = run_result(previous_run) if previous_run is not None else None
         result = compute_groups(
             participant_ids,
             statement_ids,
             choices,
-            excluded_statement_ids=excluded,
-            meta_statement_ids=meta,
+            **statement_sets,
             previous=previous,
             seed=seed,
         )

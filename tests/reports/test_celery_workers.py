@@ -1,0 +1,172 @@
+"""Against real services: Celery worker processes on the Redis broker, PostgreSQL, the test client.
+
+Each worker is a separate `celery worker` process pointed at pytest's test database; tests use
+transactional_db so the workers see committed rows.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from clustering.models import ClusteringRun, ReclusterState
+from clustering.services import conversation_recluster_request
+from clustering.tasks import conversation_recluster_task, recluster_sweep_task
+from statements.models import Statement, Vote
+from tests.conftest import IN_CI, make_participant, require
+from tests.reports.conftest import make_voted_conversation
+from voxit.celery import app
+
+pytestmark = [pytest.mark.celery_worker, pytest.mark.postgres]
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _redis_up() -> bool:
+    if not REDIS_URL:
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def _wait(predicate, timeout=40.0, step=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+@pytest.fixture(scope="module")
+def workers(django_db_setup, django_db_blocker):
+    """Two worker processes on the test broker and the test database, killed by pid afterwards."""
+    require(REDIS_URL != "" and _redis_up(), "needs Redis: set TEST_REDIS_URL=redis://127.0.0.1:6379/15")
+    with django_db_blocker.unblock():
+        require(connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL=postgres://…")
+        db = connection.settings_dict
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="voxit.settings",
+        SECRET_KEY="worker-test-secret",
+        CELERY_BROKER_URL=REDIS_URL,
+        REDIS_URL=REDIS_URL,
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        DATABASE_CONN_MAX_AGE="0",
+        LOG_LEVEL="WARNING",
+    )
+    celery = str(Path(sys.executable).with_name("celery"))
+    processes = [
+        subprocess.Popen(
+            [celery, "-A", "voxit", "worker", "-P", "solo", "--concurrency", "1", "-n", f"w{i}@%h",
+             "--without-gossip", "--without-mingle", "-l", "WARNING"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=None if IN_CI else subprocess.DEVNULL,
+        )
+        for i in (1, 2)
+    ]
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
+    app.conf.update(broker_url=REDIS_URL, task_always_eager=False)
+    app.pool.force_close_all() if app._pool is not None else None
+    app._pool = None
+    old_enabled = settings.CELERY_ENABLED
+    settings.CELERY_ENABLED = True
+    try:
+        ready = _wait(lambda: len(app.control.ping(timeout=1.0) or []) >= 2, timeout=60)
+        assert ready, "the Celery workers did not come up"
+        yield processes
+    finally:
+        settings.CELERY_ENABLED = old_enabled
+        app.conf.update(saved)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _settled(conversation) -> bool:
+    state = ReclusterState.objects.filter(pk=conversation.pk).first()
+    running = ClusteringRun.objects.filter(conversation=conversation, status=ClusteringRun.Status.RUNNING).exists()
+    return state is not None and state.handled >= state.requested and not state.queued and not running
+
+
+def test_votes_over_http_produce_exactly_one_run_and_the_report_updates(workers, transactional_db, client):
+    from django.contrib.auth.models import User
+
+    conversation = make_voted_conversation(40, 10)
+    page = reverse("statements:conversation", kwargs={"slug": conversation.slug})
+    client.get(page)
+    statements = list(Statement.objects.filter(conversation=conversation).values_list("pk", flat=True))
+    for pk in statements[:8]:  # a burst shorter than the debounce
+        response = client.post(reverse("statements:vote", kwargs={"slug": conversation.slug}),
+                               {"statement": pk, "choice": "agree"})
+        assert response.status_code == 302
+    assert _wait(lambda: ClusteringRun.objects.filter(conversation=conversation).exists())
+    assert _wait(lambda: _settled(conversation))
+    time.sleep(2 * settings.RECLUSTER_DELAY_SECONDS)
+    runs = list(ClusteringRun.objects.filter(conversation=conversation))
+    assert len(runs) == 1 and runs[0].status == ClusteringRun.Status.SUCCEEDED
+    assert runs[0].n_votes == Vote.objects.filter(conversation=conversation).count()
+
+    staff = User.objects.create_user("staff-w", password="x", is_staff=True)
+    client.force_login(staff)
+    html = client.get(reverse("reports:report", kwargs={"slug": conversation.slug})).content.decode()
+    assert f"from {runs[0].n_votes} votes" in html
+
+
+def test_moderation_decision_triggers_a_run(workers, transactional_db):
+    conversation = make_voted_conversation(40, 10)
+    rejected = Statement.objects.filter(conversation=conversation).first()
+    now = timezone.now()
+    with transaction.atomic():  # what a moderation service does: change the state, ask for a recompute
+        Statement.objects.filter(pk=rejected.pk).update(status=Statement.Status.REJECTED, published_at=None,
+                                                        decided_at=now)
+        conversation_recluster_request(conversation_id=conversation.pk)
+    assert _wait(lambda: ClusteringRun.objects.filter(conversation=conversation, status="succeeded").exists())
+    run = ClusteringRun.objects.get(conversation=conversation)
+    assert run.decision_watermark == now
+    assert str(rejected.pk) not in run.priorities
+
+
+def test_lock_holds_with_two_workers(workers, transactional_db):
+    conversation = make_voted_conversation(300, 30)
+    ReclusterState.objects.create(conversation=conversation, requested=1)
+    for _ in range(8):  # both workers receive tasks for the same conversation at once
+        conversation_recluster_task.delay(conversation.pk)
+    assert _wait(lambda: ClusteringRun.objects.filter(conversation=conversation).exists())
+    assert _wait(lambda: _settled(conversation))
+    time.sleep(2)
+    runs = list(ClusteringRun.objects.filter(conversation=conversation).order_by("started_at"))
+    assert len(runs) == 1
+    for a, b in zip(runs, runs[1:], strict=False):
+        assert a.finished_at <= b.started_at
+
+
+def test_beat_sweep_catches_a_lost_trigger(workers, transactional_db):
+    conversation = make_voted_conversation(40, 10)  # written in bulk: no trigger was sent (as if Redis was down)
+    assert not ClusteringRun.objects.filter(conversation=conversation).exists()
+    recluster_sweep_task.delay()  # what celery beat sends every RECLUSTER_SWEEP_MINUTES
+    assert _wait(lambda: ClusteringRun.objects.filter(conversation=conversation, status="succeeded").exists())
+    first = ClusteringRun.objects.get(conversation=conversation)
+    participant = make_participant(conversation)
+    statement = Statement.objects.filter(conversation=conversation).first()
+    Vote.objects.create(conversation=conversation, participant=participant, statement=statement, choice=1)
+    recluster_sweep_task.delay()
+    assert _wait(lambda: ClusteringRun.objects.filter(conversation=conversation, status="succeeded").count() == 2)
+    assert ClusteringRun.objects.exclude(pk=first.pk).get(conversation=conversation).vote_watermark > first.vote_watermark

@@ -1,0 +1,117 @@
+"""Import a Polis export folder, export it again: same votes, same moderation, ARI as evaluate reports."""
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.db import connection
+
+from clustering.evaluate import evaluate
+from clustering.models import ClusteringRun
+from clustering.polis import PolisImportError, conversation_export_polis_dir, conversation_import_polis
+from clustering.polis_io import read_polis_export
+from clustering.services import conversation_recluster
+from statements.models import Conversation
+from tests.conftest import require
+from tests.reports.conftest import POLIS_OPEN
+
+SMALL = ["15-per-hour-seattle", "london.youth.policing", "scoop-hivemind.freshwater"]
+LARGER = ["canadian-electoral-reform", "bg2050-volunteers", "austria-climate.7z7ejpbmv5.2022-08-08"]
+
+
+def _folders(names):
+    return [pytest.param(name, id=name) for name in names]
+
+
+def _current_votes(export):
+    return {(int(p), int(c)): int(v) for p, c, v in zip(export.voter_ids, export.comment_ids_voted, export.votes,
+                                                         strict=True)}
+
+
+def _roundtrip(name, tmp_path):
+    folder = POLIS_OPEN / name
+    require(folder.is_dir(), f"needs the openData folder {folder} (set VOXIT_SHARED_DATA)")
+    conversation = conversation_import_polis(folder=folder, slug="rt")
+    run = conversation_recluster(conversation_id=conversation.pk)
+    assert run.status == ClusteringRun.Status.SUCCEEDED
+    conversation_export_polis_dir(conversation=conversation, directory=tmp_path)
+    original, again = read_polis_export(folder), read_polis_export(tmp_path)
+    assert _current_votes(again) == _current_votes(original)
+    assert dict(zip(again.comment_ids.tolist(), again.comment_moderated.tolist(), strict=True)) == dict(
+        zip(original.comment_ids.tolist(), original.comment_moderated.tolist(), strict=True)
+    )
+    expected = evaluate(original)
+    if original.has_polis_groups:
+        ours = dict(zip(again.group_participant_ids.tolist(), again.group_ids.tolist(), strict=True))
+        polis = dict(zip(original.group_participant_ids.tolist(), original.group_ids.tolist(), strict=True))
+        both = sorted(set(ours) & set(polis))
+        from sklearn.metrics import adjusted_rand_score
+
+        ari = adjusted_rand_score([polis[p] for p in both], [ours[p] for p in both])
+        assert ari == pytest.approx(expected["ari"], abs=1e-9)
+    return again
+
+
+@pytest.mark.parametrize("name", _folders(SMALL))
+def test_roundtrip_small_folders(db, tmp_path, name):
+    _roundtrip(name, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _folders(LARGER))
+def test_roundtrip_larger_folders_on_postgres(db, tmp_path, name, require_postgres):
+    _roundtrip(name, tmp_path)
+
+
+def test_exported_files_have_polis_headers(db, tmp_path):
+    _roundtrip("15-per-hour-seattle", tmp_path)
+    heads = {p.name: next(csv.reader(p.open())) for p in Path(tmp_path).glob("*.csv")}
+    assert heads["comments.csv"] == ["timestamp", "datetime", "comment-id", "author-id", "agrees", "disagrees",
+                                     "moderated", "comment-body"]
+    assert heads["votes.csv"] == ["timestamp", "datetime", "comment-id", "voter-id", "vote"]
+    assert heads["comment-groups.csv"][:10] == [
+        "comment-id", "comment", "total-votes", "total-agrees", "total-disagrees", "total-passes",
+        "group-a-votes", "group-a-agrees", "group-a-disagrees", "group-a-passes",
+    ]
+    assert [row[0] for row in csv.reader((Path(tmp_path) / "summary.csv").open())] == [
+        "topic", "url", "views", "voters", "voters-in-conv", "commenters", "comments", "groups",
+        "conversation-description",
+    ]
+
+
+def test_vote_log_timestamps_are_kept(db, tmp_path):
+    again = _roundtrip("london.youth.policing", tmp_path)
+    original = read_polis_export(POLIS_OPEN / "london.youth.policing")
+    assert np.array_equal(np.sort(again.log_timestamps), np.sort(original.log_timestamps))
+
+
+def test_folder_without_votes_is_refused_and_nothing_is_imported(db):
+    folder = POLIS_OPEN / "austria-climate.5tzfrp5eaa.2022-07-07"
+    require(folder.is_dir(), "needs openData")
+    with pytest.raises(PolisImportError, match="neither votes.csv nor participants-votes.csv"):
+        conversation_import_polis(folder=folder)
+    assert not Conversation.objects.exists()
+
+
+def test_malformed_votes_abort_the_whole_import(db, tmp_path):
+    source = POLIS_OPEN / "london.youth.policing"
+    require(source.is_dir(), "needs openData")
+    for name in ("comments.csv", "votes.csv"):
+        (tmp_path / name).write_text((source / name).read_text())
+    with (tmp_path / "votes.csv").open("a") as f:
+        f.write("1651744336822,x,99999,1,1\n")  # a vote on a comment that does not exist
+    with pytest.raises(PolisImportError, match="missing from comments.csv"):
+        conversation_import_polis(folder=tmp_path)
+    assert not Conversation.objects.exists()
+
+
+def test_import_command_refuses_with_a_clear_message(db, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    (tmp_path / "comments.csv").write_text("nonsense\n1\n")
+    (tmp_path / "votes.csv").write_text("a,b\n")
+    with pytest.raises(CommandError, match="Not imported"):
+        call_command("import_polis", str(tmp_path), "--quiet-progress")
+    assert not Conversation.objects.exists()
+    assert connection.vendor in ("sqlite", "postgresql")
