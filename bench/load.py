@@ -41,6 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/voxit_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 SLUG_PREFIX = "bench-"
 STATEMENT_ID = re.compile(rb'name="statement" value="(\d+)"')
 CHOICES = ("agree", "disagree", "pass")
@@ -81,14 +82,49 @@ def server_environment(database_url: str, port: int, args) -> dict[str, str]:
             "GUNICORN_ACCESSLOG": "",
             # All simulated residents come from one address: the per-address limit would be the
             # first thing measured. The per-participant limit stays as configured.
-            "RATE_LIMIT_IP_VOTES_PER_MINUTE": env.get("RATE_LIMIT_IP_VOTES_PER_MINUTE", "0"),
+            "RATE_LIMIT_IP_VOTES_PER_MINUTE": env.get(
+                "RATE_LIMIT_IP_VOTES_PER_MINUTE", "100000000"
+            ),
+            # A simulated resident answers far faster than a person; the limiter still counts.
+            "RATE_LIMIT_VOTES_PER_MINUTE": env.get("RATE_LIMIT_VOTES_PER_MINUTE", "100000"),
         }
     )
+    if args.redis_url:
+        env["REDIS_URL"] = env["CELERY_BROKER_URL"] = args.redis_url
+    else:
+        env.pop("REDIS_URL", None)
+        env.pop("CELERY_BROKER_URL", None)
     if args.workers:
         env["GUNICORN_WORKERS"] = str(args.workers)
     if args.threads:
         env["GUNICORN_THREADS"] = str(args.threads)
     return env
+
+
+def redis_reachable(url: str) -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen:
+    """The production set-up's Celery worker: recomputes run beside the voting, as they would."""
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "voxit",
+        "worker",
+        "--concurrency",
+        "1",
+        "--loglevel",
+        "WARNING",
+    ]
+    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
 
 
 def free_port() -> int:
@@ -440,6 +476,14 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--timeout", type=float, default=10, help="seconds before a request counts as unanswered"
     )
+    parser.add_argument(
+        "--redis-url",
+        default=None,
+        help=f"broker and cache (REDIS_URL or {DEFAULT_REDIS_URL}; 'none' for in-process)",
+    )
+    parser.add_argument(
+        "--no-worker", dest="worker", action="store_false", help="do not start a Celery worker"
+    )
     parser.add_argument("--json", action="store_true", help="end with one JSON line of the figures")
     args = parser.parse_args(argv)
 
@@ -447,6 +491,19 @@ def main(argv=None) -> int:
     if not database_url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("The load benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
     ensure_database(database_url)
+    if args.redis_url is None:
+        args.redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+    if args.redis_url == "none" or not redis_reachable(args.redis_url):
+        print(
+            f"No Redis at {args.redis_url}: recomputes run in-process, inside requests (not production)."
+        )
+        args.redis_url = ""
+    elif args.redis_url == DEFAULT_REDIS_URL:
+        import redis
+
+        redis.Redis.from_url(
+            args.redis_url
+        ).flushdb()  # the benchmark's own database: stale tasks out
     port = free_port()
     env = server_environment(database_url, port, args)
     setup_django(env)
@@ -455,11 +512,14 @@ def main(argv=None) -> int:
     from django.db import connections
 
     connections.close_all()
+    worker = start_worker(env) if args.redis_url and args.worker else None
     server = start_server(env, port)
     try:
         tally, elapsed = asyncio.run(drive(port, slug, args.residents, args.seconds, args.timeout))
     finally:
         stop_server(server)
+        if worker is not None:
+            stop_server(worker)
 
     votes, logged = stored_counts(slug)
     connections.close_all()

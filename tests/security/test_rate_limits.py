@@ -87,6 +87,13 @@ def test_limits_fail_open_when_the_cache_is_down(conversation):
     assert [vote(resident, conversation, s).status_code for s in statements] == [201, 201, 201]
 
 
+@override_settings(RATE_LIMIT_VOTES_PER_MINUTE=1, REDIS_URL="redis://127.0.0.1:9/0")
+def test_limits_fail_open_when_redis_is_down(conversation):
+    statements = [make_seed(conversation, f"Statement {i}") for i in range(3)]
+    resident = browser()
+    assert [vote(resident, conversation, s).status_code for s in statements] == [201, 201, 201]
+
+
 @override_settings(LOGIN_FAILURES_LIMIT=3, LOGIN_LOCKOUT_MINUTES=15)
 def test_repeated_failed_logins_lock_the_account_out_for_that_address(db):
     make_user("moderator1", moderator=True)
@@ -107,3 +114,20 @@ def test_admin_login_goes_through_the_throttled_login(client, db):
     response = client.get("/admin/login/?next=/admin/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_limits_are_shared_through_redis(conversation):
+    import os
+
+    from tests.conftest import require
+
+    url = os.environ.get("TEST_REDIS_URL", "")
+    require(bool(url), "needs Redis: set TEST_REDIS_URL=redis://127.0.0.1:6379/15")
+    statements = [make_seed(conversation, f"Statement {i}") for i in range(3)]
+    with override_settings(REDIS_URL=url, RATE_LIMIT_VOTES_PER_MINUTE=2, RATE_LIMIT_IP_VOTES_PER_MINUTE=0):
+        from statements.ratelimit import _redis
+
+        _redis().flushdb()
+        resident = browser()
+        assert [vote(resident, conversation, s).status_code for s in statements] == [201, 201, 429]
+        _redis().flushdb()
