@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
+# Playwright's sync API runs an event loop in this thread; the tests' ORM calls stay synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM_ARGS = [
@@ -18,8 +18,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(chromium_path):
+    # Module scope: Playwright's sync API keeps an event loop in this thread while it runs, so a
+    # browser left open for the whole session would stop other modules from starting their own.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -39,7 +41,9 @@ def resident(chromium):
 
 @pytest.fixture
 def resident_without_js(chromium):
-    context = chromium.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    context = chromium.new_context(
+        java_script_enabled=False, viewport={"width": 390, "height": 844}
+    )
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()
