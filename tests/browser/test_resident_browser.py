@@ -26,7 +26,7 @@ def conversation(transactional_db):
 
 
 def submit_statement(page, text):
-    """Write and send a statement; when similar published ones are suggested first, send it anyway."""
+    """Write and send a statement; if similar published ones are suggested, send it anyway."""
     page.locator("#id_text").fill(text)
     with page.expect_navigation():
         page.locator("form.statement-form button[type=submit]").click()
@@ -94,7 +94,9 @@ def test_resident_votes_without_reload_changes_an_answer_switches_language_and_a
     assert Statement.objects.get(text="Puistoihin lisää penkkejä ja varjoa").status == "pending"
 
 
-def test_resident_without_javascript_votes_by_plain_form_posts(live_server, resident_without_js, conversation):
+def test_resident_without_javascript_votes_by_plain_form_posts(
+    live_server, resident_without_js, conversation
+):
     page = resident_without_js
     page.goto(f"{live_server.url}/c/{SLUG}/?lang=en")
     seen = set()
@@ -119,7 +121,9 @@ def serious_violations(page):
 
 
 def test_resident_pages_have_no_serious_accessibility_problems(live_server, resident, conversation):
-    closed = make_conversation("suljettu", opens_delta=timedelta(days=-9), closes_delta=timedelta(days=1))
+    closed = make_conversation(
+        "suljettu", opens_delta=timedelta(days=-9), closes_delta=timedelta(days=1)
+    )
     make_seed(closed, "Suljetun keskustelun väite")
     page = resident
     base = live_server.url
@@ -135,13 +139,22 @@ def test_resident_pages_have_no_serious_accessibility_problems(live_server, resi
     closed.save()
 
     problems = {}
-    for path in ("/", f"/c/{SLUG}/", f"/c/{SLUG}/answers/", f"/c/{SLUG}/statements/new/",
-                 f"/c/{SLUG}/statements/mine/", "/c/suljettu/", "/c/suljettu/answers/", f"/c/{SLUG}/?lang=sv"):
+    for path in (
+        "/",
+        f"/c/{SLUG}/",
+        f"/c/{SLUG}/answers/",
+        f"/c/{SLUG}/statements/new/",
+        f"/c/{SLUG}/statements/mine/",
+        "/c/suljettu/",
+        "/c/suljettu/answers/",
+        f"/c/{SLUG}/?lang=sv",
+    ):
         page.goto(base + path)
         found = serious_violations(page)
         if found:
             problems[path] = [
-                (v["id"], v["impact"], v["help"], [node["target"] for node in v["nodes"]][:5]) for v in found
+                (v["id"], v["impact"], v["help"], [node["target"] for node in v["nodes"]][:5])
+                for v in found
             ]
     # The check itself works under the site's Content-Security-Policy: a planted problem is found.
     page.evaluate("document.querySelector('main').appendChild(document.createElement('img'))")

@@ -23,13 +23,23 @@ def conversation_form(**overrides):
     data = {
         "slug": "parks-2026",
         "is_published": "on",
-        "title_fi": "Puistot", "question_fi": "Mitä puistoihin?", "description_fi": "Kuvaus",
-        "title_sv": "Parker", "question_sv": "Vad i parkerna?", "description_sv": "",
-        "title_en": "Parks", "question_en": "What in the parks?", "description_en": "",
-        "opens_at_0": "2026-01-19", "opens_at_1": "09:00:00",
-        "closes_at_0": "2026-02-01", "closes_at_1": "23:59:00",
-        "submissions_close_at_0": "2026-01-25", "submissions_close_at_1": "23:59:00",
-        "allow_submissions": "on", "max_statement_length": "140",
+        "title_fi": "Puistot",
+        "question_fi": "Mitä puistoihin?",
+        "description_fi": "Kuvaus",
+        "title_sv": "Parker",
+        "question_sv": "Vad i parkerna?",
+        "description_sv": "",
+        "title_en": "Parks",
+        "question_en": "What in the parks?",
+        "description_en": "",
+        "opens_at_0": "2026-01-19",
+        "opens_at_1": "09:00:00",
+        "closes_at_0": "2026-02-01",
+        "closes_at_1": "23:59:00",
+        "submissions_close_at_0": "2026-01-25",
+        "submissions_close_at_1": "23:59:00",
+        "allow_submissions": "on",
+        "max_statement_length": "140",
     }
     data.update(overrides)
     return data
@@ -39,7 +49,11 @@ def test_staff_creates_a_conversation_with_three_languages_and_a_window(staff):
     response = staff.post(reverse("admin:statements_conversation_add"), conversation_form())
     assert response.status_code == 302, response.content.decode()[:2000]
     conversation = Conversation.objects.get(slug="parks-2026")
-    assert (conversation.title_fi, conversation.title_sv, conversation.title_en) == ("Puistot", "Parker", "Parks")
+    assert (conversation.title_fi, conversation.title_sv, conversation.title_en) == (
+        "Puistot",
+        "Parker",
+        "Parks",
+    )
     assert conversation.submissions_close_at < conversation.closes_at
     assert conversation.is_published and not conversation.show_results
 
@@ -54,14 +68,18 @@ def test_staff_creates_a_conversation_with_three_languages_and_a_window(staff):
     ],
 )
 def test_inconsistent_conversation_is_refused_with_a_form_error_not_a_crash(staff, overrides):
-    response = staff.post(reverse("admin:statements_conversation_add"), conversation_form(**overrides))
+    response = staff.post(
+        reverse("admin:statements_conversation_add"), conversation_form(**overrides)
+    )
     assert response.status_code == 200
     assert "errornote" in response.content.decode()
     assert not Conversation.objects.exists()
 
 
 def test_change_form_links_to_seeding_and_the_public_page(staff, conversation):
-    html = staff.get(reverse("admin:statements_conversation_change", args=[conversation.pk])).content.decode()
+    html = staff.get(
+        reverse("admin:statements_conversation_change", args=[conversation.pk])
+    ).content.decode()
     assert reverse("admin:statements_conversation_seed", args=[conversation.pk]) in html
     assert reverse("statements:conversation", kwargs={"slug": conversation.slug}) in html
 
@@ -74,14 +92,20 @@ def test_staff_adds_one_seed_statement_published_at_once(staff, conversation):
     response = staff.post(seed_url(conversation), {"lines": "Puistoihin lisää penkkejä"})
     assert response.status_code == 302
     statement = Statement.objects.get()
-    assert (statement.text, statement.status, statement.origin) == ("Puistoihin lisää penkkejä", "published", "seed")
+    assert (statement.text, statement.status, statement.origin) == (
+        "Puistoihin lisää penkkejä",
+        "published",
+        "seed",
+    )
     assert statement.created_by.username == "staff"
 
 
 def test_staff_pastes_many_seed_statements_with_translations(staff, conversation):
     staff.post(seed_url(conversation), {"lines": "Yksi\tEtt\tOne\nKaksi, ja kolme\n\nNeljä"})
     assert list(Statement.objects.order_by("id").values_list("text", "text_sv", "text_en")) == [
-        ("Yksi", "Ett", "One"), ("Kaksi, ja kolme", "", ""), ("Neljä", "", ""),
+        ("Yksi", "Ett", "One"),
+        ("Kaksi, ja kolme", "", ""),
+        ("Neljä", "", ""),
     ]
 
 
@@ -95,7 +119,11 @@ def test_staff_uploads_a_csv_file_with_language_columns(staff, conversation):
     content = '\ufefffi,sv,en\n"Puistot, torit",Parker,Parks\n'.encode()
     staff.post(seed_url(conversation), {"file": SimpleUploadedFile("seeds.csv", content)})
     statement = Statement.objects.get()
-    assert (statement.text, statement.text_sv, statement.text_en) == ("Puistot, torit", "Parker", "Parks")
+    assert (statement.text, statement.text_sv, statement.text_en) == (
+        "Puistot, torit",
+        "Parker",
+        "Parks",
+    )
 
 
 def test_seed_lines_that_cannot_be_added_are_listed_and_the_rest_kept(staff, conversation):
@@ -135,14 +163,24 @@ def test_staff_lists_statements_participants_and_votes(staff, participant, seeds
     for model in ("statement", "participant", "vote", "conversation"):
         response = staff.get(reverse(f"admin:statements_{model}_changelist"))
         assert response.status_code == 200, model
-    assert "Pending one" in staff.get(reverse("admin:statements_statement_changelist")).content.decode()
-    assert staff.get(reverse("admin:statements_statement_changelist") + "?status__exact=pending").status_code == 200
+    assert (
+        "Pending one"
+        in staff.get(reverse("admin:statements_statement_changelist")).content.decode()
+    )
+    assert (
+        staff.get(
+            reverse("admin:statements_statement_changelist") + "?status__exact=pending"
+        ).status_code
+        == 200
+    )
 
 
 def test_staff_edits_a_statement_translation_but_not_its_moderation_state(staff, conversation):
     statement = services.statement_seed(conversation=conversation, text="Penkit")
     url = reverse("admin:statements_statement_change", args=[statement.pk])
     assert staff.get(url).status_code == 200
-    staff.post(url, {"text_fi": "Penkit", "text_sv": "Bänkar", "text_en": "Benches", "status": "rejected"})
+    staff.post(
+        url, {"text_fi": "Penkit", "text_sv": "Bänkar", "text_en": "Benches", "status": "rejected"}
+    )
     statement.refresh_from_db()
     assert (statement.text_sv, statement.status) == ("Bänkar", "published")

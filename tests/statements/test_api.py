@@ -1,4 +1,4 @@
-"""The residents' API: same services, same cookie participant, 4xx with a readable message for bad input."""
+"""The residents' API: same services and cookie participant; bad input gets a 4xx and a message."""
 
 import json
 from datetime import timedelta
@@ -37,7 +37,10 @@ def test_conversation_list_has_published_conversations_only(client, db):
 def test_conversation_detail_in_the_requested_language(client, conversation):
     body = client.get(api("conversation", conversation) + "?lang=sv").json()
     assert (body["title"], body["question"], body["is_open"], body["accepts_statements"]) == (
-        "Testdiskussion", "Vad tycker du?", True, True,
+        "Testdiskussion",
+        "Vad tycker du?",
+        True,
+        True,
     )
     assert body["max_statement_length"] == 140
     assert body["url"] == reverse("statements:conversation", kwargs={"slug": conversation.slug})
@@ -55,9 +58,13 @@ def test_next_statement_comes_with_progress(client, conversation, seeds):
     assert body["progress"] == {"answered": 0, "total": 5}
 
 
-def test_casting_a_vote_returns_the_next_unanswered_statement_and_progress(client, conversation, seeds):
+def test_casting_a_vote_returns_the_next_unanswered_statement_and_progress(
+    client, conversation, seeds
+):
     first = client.get(api("next", conversation)).json()["statement"]["id"]
-    response = post_json(client, api("votes", conversation), {"statement": first, "choice": "agree"})
+    response = post_json(
+        client, api("votes", conversation), {"statement": first, "choice": "agree"}
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["vote"]["statement"]["id"] == first
@@ -68,7 +75,9 @@ def test_casting_a_vote_returns_the_next_unanswered_statement_and_progress(clien
 
 def test_last_vote_returns_no_next_statement(client, conversation):
     only = make_seed(conversation, "Only one")
-    body = post_json(client, api("votes", conversation), {"statement": only.pk, "choice": -1}).json()
+    body = post_json(
+        client, api("votes", conversation), {"statement": only.pk, "choice": -1}
+    ).json()
     assert body["next"] is None
     assert body["progress"] == {"answered": 1, "total": 1}
 
@@ -77,13 +86,18 @@ def test_voting_again_replaces_the_answer_and_the_log_keeps_both(client, convers
     post_json(client, api("votes", conversation), {"statement": seeds[0].pk, "choice": "agree"})
     post_json(client, api("votes", conversation), {"statement": seeds[0].pk, "choice": "pass"})
     mine = client.get(api("my_votes", conversation)).json()
-    assert [(vote["statement"]["id"], vote["choice_name"]) for vote in mine] == [(seeds[0].pk, "pass")]
+    assert [(vote["statement"]["id"], vote["choice_name"]) for vote in mine] == [
+        (seeds[0].pk, "pass")
+    ]
     assert VoteLog.objects.count() == 2
 
 
 def test_api_and_html_share_the_browsers_participant(client, conversation, seeds):
     client.get(reverse("statements:conversation", kwargs={"slug": conversation.slug}))
-    client.post(reverse("statements:vote", kwargs={"slug": conversation.slug}), {"statement": seeds[0].pk, "choice": "agree"})
+    client.post(
+        reverse("statements:vote", kwargs={"slug": conversation.slug}),
+        {"statement": seeds[0].pk, "choice": "agree"},
+    )
     post_json(client, api("votes", conversation), {"statement": seeds[1].pk, "choice": "disagree"})
     assert len(client.get(api("my_votes", conversation)).json()) == 2
     assert Vote.objects.values("participant").distinct().count() == 1
@@ -117,7 +131,9 @@ BAD_VOTES = [
 
 
 @pytest.mark.parametrize("case,body,status", BAD_VOTES, ids=[case[0] for case in BAD_VOTES])
-def test_bad_vote_is_refused_with_a_message_and_nothing_stored(client, conversation, seeds, case, body, status):
+def test_bad_vote_is_refused_with_a_message_and_nothing_stored(
+    client, conversation, seeds, case, body, status
+):
     response = post_json(client, api("votes", conversation), body(seeds[0]))
     assert response.status_code == status
     assert response.json()["detail"]
@@ -135,49 +151,71 @@ def test_json_body_that_is_not_an_object_is_a_400(client, conversation, seeds, b
 
 
 def test_malformed_json_is_a_400_with_a_message(client, conversation, seeds):
-    response = client.post(api("votes", conversation) + "?lang=en", '{"statement": 1,', content_type="application/json")
+    response = client.post(
+        api("votes", conversation) + "?lang=en", '{"statement": 1,', content_type="application/json"
+    )
     assert response.status_code == 400
     assert response.json()["detail"] == "The request body is not valid JSON."
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "multipart/form-data; boundary=x"])
-def test_unsupported_content_type_is_a_415_with_a_message(client, conversation, seeds, content_type):
-    response = client.post(api("votes", conversation), "statement=1&choice=agree", content_type=content_type)
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/xml", "multipart/form-data; boundary=x"]
+)
+def test_unsupported_content_type_is_a_415_with_a_message(
+    client, conversation, seeds, content_type
+):
+    response = client.post(
+        api("votes", conversation), "statement=1&choice=agree", content_type=content_type
+    )
     assert response.status_code == 415
     assert "application/json" in response.json()["detail"]
 
 
 def test_vote_on_pending_statement_is_404(client, participant):
     pending = services.statement_submit(participant=participant, text="Awaiting moderation")
-    response = post_json(client, api("votes", participant.conversation), {"statement": pending.pk, "choice": "agree"})
+    response = post_json(
+        client, api("votes", participant.conversation), {"statement": pending.pk, "choice": "agree"}
+    )
     assert response.status_code == 404
 
 
 def test_vote_on_statement_from_another_conversation_is_404(client, conversation, seeds):
     foreign = make_seed(make_conversation(), "Elsewhere")
-    response = post_json(client, api("votes", conversation), {"statement": foreign.pk, "choice": "agree"})
+    response = post_json(
+        client, api("votes", conversation), {"statement": foreign.pk, "choice": "agree"}
+    )
     assert response.status_code == 404
     assert response.json()["code"] == "statement_not_found"
 
 
 def test_vote_in_closed_conversation_is_refused(client, db):
-    conversation = make_conversation(opens_delta=timedelta(days=-9), closes_delta=timedelta(days=-1))
+    conversation = make_conversation(
+        opens_delta=timedelta(days=-9), closes_delta=timedelta(days=-1)
+    )
     statement = make_seed(conversation, "Closed")
-    response = post_json(client, api("votes", conversation), {"statement": statement.pk, "choice": "agree"})
+    response = post_json(
+        client, api("votes", conversation), {"statement": statement.pk, "choice": "agree"}
+    )
     assert response.status_code == 403
     assert response.json()["code"] == "conversation_closed"
     assert not Vote.objects.exists()
 
 
 def test_next_in_a_closed_conversation_has_no_statement(client, db):
-    conversation = make_conversation(opens_delta=timedelta(days=-9), closes_delta=timedelta(days=-1))
+    conversation = make_conversation(
+        opens_delta=timedelta(days=-9), closes_delta=timedelta(days=-1)
+    )
     make_seed(conversation, "Closed")
     assert client.get(api("next", conversation)).json()["statement"] is None
 
 
 def test_errors_are_in_the_requests_language(client, conversation, seeds):
     for language in ("fi", "sv", "en"):
-        response = post_json(client, api("votes", conversation) + f"?lang={language}", {"statement": seeds[0].pk, "choice": "x"})
+        response = post_json(
+            client,
+            api("votes", conversation) + f"?lang={language}",
+            {"statement": seeds[0].pk, "choice": "x"},
+        )
         with translation.override(language):
             expected = gettext("Choose agree, disagree or pass.")
         assert response.json()["detail"] == expected
@@ -189,7 +227,9 @@ def test_swedish_errors_are_actually_swedish(client, conversation, seeds):
         translated = gettext("Choose agree, disagree or pass.") != "Choose agree, disagree or pass."
     if not translated:
         pytest.skip("no Swedish translation compiled yet")
-    response = post_json(client, api("votes", conversation) + "?lang=sv", {"statement": seeds[0].pk, "choice": "x"})
+    response = post_json(
+        client, api("votes", conversation) + "?lang=sv", {"statement": seeds[0].pk, "choice": "x"}
+    )
     assert response.json()["detail"] != "Choose agree, disagree or pass."
 
 
@@ -200,7 +240,9 @@ def test_submitted_statement_is_pending_and_listed_as_mine(client, conversation)
     response = post_json(client, api("statements", conversation), {"text": "  More benches  "})
     assert response.status_code == 201
     assert (response.json()["text"], response.json()["status"]) == ("More benches", "pending")
-    assert [item["text"] for item in client.get(api("my_statements", conversation)).json()] == ["More benches"]
+    assert [item["text"] for item in client.get(api("my_statements", conversation)).json()] == [
+        "More benches"
+    ]
 
 
 def test_too_long_statement_is_400(client, conversation):
@@ -209,7 +251,9 @@ def test_too_long_statement_is_400(client, conversation):
     assert response.json()["code"] == "too_long"
 
 
-@pytest.mark.parametrize("body", [{}, {"text": None}, {"text": 5}, {"text": ["a"]}, {"text": "   "}])
+@pytest.mark.parametrize(
+    "body", [{}, {"text": None}, {"text": 5}, {"text": ["a"]}, {"text": "   "}]
+)
 def test_missing_or_empty_text_is_400(client, conversation, body):
     response = post_json(client, api("statements", conversation), body)
     assert response.status_code == 400
@@ -237,8 +281,10 @@ def test_statement_after_submissions_close_is_refused(client, db):
 
 def test_post_without_csrf_token_is_refused_even_for_anonymous_residents(conversation, seeds):
     browser = resident_client(enforce_csrf_checks=True)
-    for path, body in ((api("votes", conversation), {"statement": seeds[0].pk, "choice": "agree"}),
-                       (api("statements", conversation), {"text": "Sneaky"})):
+    for path, body in (
+        (api("votes", conversation), {"statement": seeds[0].pk, "choice": "agree"}),
+        (api("statements", conversation), {"text": "Sneaky"}),
+    ):
         response = post_json(browser, path, body)
         assert response.status_code == 403
         assert response.json()["detail"]
@@ -250,7 +296,12 @@ def test_post_with_the_pages_csrf_token_is_accepted(conversation, seeds):
     browser = resident_client(enforce_csrf_checks=True)
     browser.get(reverse("statements:conversation", kwargs={"slug": conversation.slug}))
     token = browser.cookies["csrftoken"].value
-    response = post_json(browser, api("votes", conversation), {"statement": seeds[0].pk, "choice": "agree"}, HTTP_X_CSRFTOKEN=token)
+    response = post_json(
+        browser,
+        api("votes", conversation),
+        {"statement": seeds[0].pk, "choice": "agree"},
+        HTTP_X_CSRFTOKEN=token,
+    )
     assert response.status_code == 201
 
 
@@ -262,7 +313,12 @@ def test_openapi_schema_describes_the_resident_api(client, db):
     assert response.status_code == 200
     schema = json.loads(response.content)
     paths = set(schema["paths"])
-    for path in ("/api/v1/conversations/", "/api/v1/conversations/{slug}/next/", "/api/v1/conversations/{slug}/votes/",
-                 "/api/v1/conversations/{slug}/statements/", "/api/v1/conversations/{slug}/votes/mine/",
-                 "/api/v1/conversations/{slug}/statements/mine/"):
+    for path in (
+        "/api/v1/conversations/",
+        "/api/v1/conversations/{slug}/next/",
+        "/api/v1/conversations/{slug}/votes/",
+        "/api/v1/conversations/{slug}/statements/",
+        "/api/v1/conversations/{slug}/votes/mine/",
+        "/api/v1/conversations/{slug}/statements/mine/",
+    ):
         assert path in paths

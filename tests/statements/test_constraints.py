@@ -20,7 +20,9 @@ def refused(create):
 
 def test_conversation_must_close_after_it_opens():
     now = timezone.now()
-    refused(lambda: make_conversation(opens_delta=timedelta(days=1), closes_delta=timedelta(days=-1)))
+    refused(
+        lambda: make_conversation(opens_delta=timedelta(days=1), closes_delta=timedelta(days=-1))
+    )
     refused(lambda: make_conversation(opens_at=now, closes_at=now))
 
 
@@ -29,7 +31,11 @@ def test_submission_deadline_may_equal_the_close_but_not_pass_it():
     closes = now + timedelta(days=7)
     ok = make_conversation(closes_at=closes, submissions_close_at=closes)
     assert ok.submissions_deadline == closes
-    refused(lambda: make_conversation(closes_at=closes, submissions_close_at=closes + timedelta(seconds=1)))
+    refused(
+        lambda: make_conversation(
+            closes_at=closes, submissions_close_at=closes + timedelta(seconds=1)
+        )
+    )
 
 
 def test_submission_deadline_cannot_precede_opening():
@@ -55,7 +61,11 @@ def test_absurd_statement_length_limits_are_refused(length):
 def test_new_conversation_is_unpublished_by_default():
     now = timezone.now()
     conversation = Conversation.objects.create(
-        slug="draft", title_fi="Luonnos", question_fi="?", opens_at=now, closes_at=now + timedelta(days=1)
+        slug="draft",
+        title_fi="Luonnos",
+        question_fi="?",
+        opens_at=now,
+        closes_at=now + timedelta(days=1),
     )
     assert conversation.is_published is False
     assert conversation.allow_submissions is True
@@ -86,8 +96,11 @@ def test_same_text_is_allowed_in_another_conversation(conversation):
 
 def test_a_rejected_statement_does_not_block_its_text(conversation):
     Statement.objects.create(
-        conversation=conversation, text="Rejected once", text_key=statement_text_key("Rejected once"),
-        origin="participant", status="rejected",
+        conversation=conversation,
+        text="Rejected once",
+        text_key=statement_text_key("Rejected once"),
+        origin="participant",
+        status="rejected",
     )
     assert make_seed(conversation, "Rejected once").status == "published"
 
@@ -102,7 +115,13 @@ def test_published_statement_needs_a_publication_time(conversation):
 
 @pytest.mark.parametrize("field,value", [("status", "approved"), ("origin", "robot")])
 def test_unknown_status_or_origin_is_refused(conversation, field, value):
-    fields = {"conversation": conversation, "text": "y", "text_key": "y", "origin": "seed", "status": "pending"}
+    fields = {
+        "conversation": conversation,
+        "text": "y",
+        "text_key": "y",
+        "origin": "seed",
+        "status": "pending",
+    }
     fields[field] = value
     refused(lambda: Statement.objects.create(**fields))
 
@@ -129,6 +148,9 @@ def test_xid_is_unique_per_conversation_only(conversation):
 def test_vote_choice_outside_agree_disagree_pass_is_refused(participant, seeds, choice):
     refused(
         lambda: Vote.objects.create(
-            conversation=participant.conversation, participant=participant, statement=seeds[0], choice=choice
+            conversation=participant.conversation,
+            participant=participant,
+            statement=seeds[0],
+            choice=choice,
         )
     )

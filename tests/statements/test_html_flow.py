@@ -40,7 +40,9 @@ def local(moment):
 
 def test_front_page_lists_open_and_upcoming_conversations_but_not_drafts(english, db):
     make_conversation(title_en="Open talk")
-    make_conversation(title_en="Coming talk", opens_delta=timedelta(days=3), closes_delta=timedelta(days=9))
+    make_conversation(
+        title_en="Coming talk", opens_delta=timedelta(days=3), closes_delta=timedelta(days=9)
+    )
     make_conversation(title_en="Secret draft", is_published=False)
     html = page(english, "/")
     assert "Open talk" in html and "Coming talk" in html
@@ -74,7 +76,9 @@ def test_finnish_is_the_default_interface_language(client, conversation, seeds):
         assert label in html
 
 
-def test_voting_without_javascript_redirects_to_the_next_unanswered_card(english, conversation, seeds):
+def test_voting_without_javascript_redirects_to_the_next_unanswered_card(
+    english, conversation, seeds
+):
     first = card_statement_id(page(english, url("conversation", conversation)))
     response = english.post(url("vote", conversation), {"statement": first, "choice": "agree"})
     assert response.status_code == 302
@@ -88,7 +92,9 @@ def test_voting_without_javascript_redirects_to_the_next_unanswered_card(english
 def test_answering_every_statement_ends_with_thanks(english, conversation, seeds):
     html = page(english, url("conversation", conversation))
     for _ in seeds:
-        english.post(url("vote", conversation), {"statement": card_statement_id(html), "choice": "pass"})
+        english.post(
+            url("vote", conversation), {"statement": card_statement_id(html), "choice": "pass"}
+        )
         html = page(english, url("conversation", conversation))
     assert "You have answered every statement" in html
     assert card_statement_id(html) is None
@@ -104,7 +110,11 @@ def test_earlier_answer_can_be_seen_and_changed_on_the_answers_page(english, con
     assert re.search(r"Your answer:\s*<strong>Agree</strong>", html)
     response = english.post(
         url("vote", conversation),
-        {"statement": seeds[2].pk, "choice": "disagree", "next": f"{answers_url}#answer-{seeds[2].pk}"},
+        {
+            "statement": seeds[2].pk,
+            "choice": "disagree",
+            "next": f"{answers_url}#answer-{seeds[2].pk}",
+        },
     )
     assert response["Location"] == f"{answers_url}#answer-{seeds[2].pk}"
     assert re.search(r"Your answer:\s*<strong>Disagree</strong>", page(english, answers_url))
@@ -115,14 +125,18 @@ def test_statement_page_lets_a_resident_vote_on_that_statement(english, conversa
     statement_url = url("statement", conversation, statement_id=seeds[4].pk)
     html = page(english, statement_url)
     assert seeds[4].text in html and card_statement_id(html) == seeds[4].pk
-    response = english.post(url("vote", conversation), {"statement": seeds[4].pk, "choice": "pass", "next": statement_url})
+    response = english.post(
+        url("vote", conversation),
+        {"statement": seeds[4].pk, "choice": "pass", "next": statement_url},
+    )
     assert response["Location"] == statement_url
     assert re.search(r"Your answer:\s*<strong>Pass</strong>", page(english, statement_url))
 
 
 def test_vote_never_redirects_to_another_site(english, conversation, seeds):
     response = english.post(
-        url("vote", conversation), {"statement": seeds[0].pk, "choice": "agree", "next": "https://evil.example/"}
+        url("vote", conversation),
+        {"statement": seeds[0].pk, "choice": "agree", "next": "https://evil.example/"},
     )
     assert response["Location"].startswith(url("conversation", conversation))
 
@@ -150,7 +164,9 @@ def test_vote_page_only_accepts_posts(english, conversation):
     assert english.get(url("vote", conversation)).status_code == 405
 
 
-def test_participant_cookie_is_signed_and_http_only_and_brings_back_the_same_answers(english, conversation, seeds):
+def test_participant_cookie_is_signed_and_http_only_and_brings_back_the_same_answers(
+    english, conversation, seeds
+):
     english.get(url("conversation", conversation))
     cookie = english.cookies["voxit_participant"]
     assert cookie["httponly"]
@@ -196,7 +212,9 @@ def test_whitespace_only_statement_is_refused_with_a_message(english, conversati
 
 def test_duplicate_statement_is_refused_with_a_link_to_the_existing_one(english, conversation):
     existing = make_seed(conversation, "Parks need more benches")
-    response = english.post(url("statement_new", conversation), {"text": "  parks NEED more benches"})
+    response = english.post(
+        url("statement_new", conversation), {"text": "  parks NEED more benches"}
+    )
     html = response.content.decode()
     assert response.status_code == 400
     assert "This statement already exists in the conversation." in html
@@ -204,7 +222,9 @@ def test_duplicate_statement_is_refused_with_a_link_to_the_existing_one(english,
     assert Statement.objects.count() == 1
 
 
-def test_duplicate_of_a_pending_statement_says_it_awaits_moderation_without_showing_it(english, other_browser, conversation):
+def test_duplicate_of_a_pending_statement_says_it_awaits_moderation_without_showing_it(
+    english, other_browser, conversation
+):
     other_browser.get(url("conversation", conversation))
     other_browser.post(url("statement_new", conversation), {"text": "Secret pending text"})
     response = english.post(url("statement_new", conversation), {"text": "secret pending text"})
@@ -226,7 +246,9 @@ def test_submitted_statement_shows_as_awaiting_moderation_in_my_statements(engli
 
 
 def test_my_statements_is_empty_for_a_new_browser(english, conversation):
-    assert "You have not sent any statements in this conversation." in page(english, url("mine", conversation))
+    assert "You have not sent any statements in this conversation." in page(
+        english, url("mine", conversation)
+    )
 
 
 # Windows
@@ -234,7 +256,9 @@ def test_my_statements_is_empty_for_a_new_browser(english, conversation):
 
 @pytest.fixture
 def closed_conversation(db):
-    conversation = make_conversation("closed-one", opens_delta=timedelta(days=-10), closes_delta=timedelta(days=1))
+    conversation = make_conversation(
+        "closed-one", opens_delta=timedelta(days=-10), closes_delta=timedelta(days=1)
+    )
     make_seed(conversation, "Voted before closing")
     make_seed(conversation, "Never voted")
     return conversation
@@ -245,7 +269,9 @@ def close(conversation):
     conversation.save()
 
 
-def test_closed_conversation_says_so_and_when_and_keeps_earlier_answers(english, closed_conversation):
+def test_closed_conversation_says_so_and_when_and_keeps_earlier_answers(
+    english, closed_conversation
+):
     statement = Statement.objects.get(text="Voted before closing")
     english.get(url("conversation", closed_conversation))
     english.post(url("vote", closed_conversation), {"statement": statement.pk, "choice": "agree"})
@@ -264,15 +290,25 @@ def test_closed_conversation_refuses_votes_with_a_message(english, closed_conver
     english.get(url("conversation", closed_conversation))
     english.post(url("vote", closed_conversation), {"statement": statement.pk, "choice": "agree"})
     close(closed_conversation)
-    response = english.post(url("vote", closed_conversation), {"statement": statement.pk, "choice": "disagree"}, follow=True)
+    response = english.post(
+        url("vote", closed_conversation),
+        {"statement": statement.pk, "choice": "disagree"},
+        follow=True,
+    )
     assert "This conversation is not open for voting." in response.content.decode()
     assert Vote.objects.get().choice == 1
 
 
-def test_closed_conversation_refuses_votes_from_a_new_browser_without_creating_it(english, closed_conversation):
+def test_closed_conversation_refuses_votes_from_a_new_browser_without_creating_it(
+    english, closed_conversation
+):
     close(closed_conversation)
     statement = Statement.objects.get(text="Never voted")
-    response = english.post(url("vote", closed_conversation), {"statement": statement.pk, "choice": "agree"}, follow=True)
+    response = english.post(
+        url("vote", closed_conversation),
+        {"statement": statement.pk, "choice": "agree"},
+        follow=True,
+    )
     assert "This conversation is not open for voting." in response.content.decode()
     assert not Participant.objects.exists()
 
@@ -283,7 +319,9 @@ def test_closed_conversation_refuses_new_statements(english, closed_conversation
     assert "New statements are no longer accepted in this conversation." in html
     assert "<textarea" not in html
     response = english.post(url("statement_new", closed_conversation), {"text": "Too late now"})
-    assert "New statements are no longer accepted in this conversation." in response.content.decode()
+    assert (
+        "New statements are no longer accepted in this conversation." in response.content.decode()
+    )
     assert not Statement.objects.filter(text="Too late now").exists()
 
 

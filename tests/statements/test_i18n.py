@@ -45,14 +45,18 @@ def test_unknown_language_is_ignored(client, conversation):
 def test_language_switch_form_remembers_the_choice_and_returns_to_the_page(client, conversation):
     page = client.get(conversation_url(conversation) + "?lang=en").content.decode()
     next_value = re.search(r'name="next" value="([^"]*)"', page).group(1)
-    response = client.post(reverse("set_language"), {"language": "sv", "next": next_value}, follow=True)
+    response = client.post(
+        reverse("set_language"), {"language": "sv", "next": next_value}, follow=True
+    )
     assert response.redirect_chain[-1][0].startswith(conversation_url(conversation))
     assert html_lang(response) == "sv"
     assert client.cookies["voxit_language"].value == "sv"
 
 
 def test_conversation_texts_fall_back_to_finnish_when_a_translation_is_empty(client, db):
-    conversation = make_conversation(title_sv="", question_sv="", title_en="In English", question_en="")
+    conversation = make_conversation(
+        title_sv="", question_sv="", title_en="In English", question_en=""
+    )
     make_seed(conversation, "Vain suomeksi")
     swedish = client.get(conversation_url(conversation) + "?lang=sv").content.decode()
     assert "Testikeskustelu" in swedish and "Mitä mieltä olet?" in swedish
@@ -62,10 +66,17 @@ def test_conversation_texts_fall_back_to_finnish_when_a_translation_is_empty(cli
 
 
 def test_statement_is_shown_in_the_chosen_language_when_translated(client, conversation):
-    services.statement_seed(conversation=conversation, text="Lisää puistoja", text_sv="Fler parker", text_en="More parks")
+    services.statement_seed(
+        conversation=conversation,
+        text="Lisää puistoja",
+        text_sv="Fler parker",
+        text_en="More parks",
+    )
     assert "Fler parker" in client.get(conversation_url(conversation) + "?lang=sv").content.decode()
     assert "More parks" in client.get(conversation_url(conversation) + "?lang=en").content.decode()
-    assert "Lisää puistoja" in client.get(conversation_url(conversation) + "?lang=fi").content.decode()
+    assert (
+        "Lisää puistoja" in client.get(conversation_url(conversation) + "?lang=fi").content.decode()
+    )
 
 
 @pytest.mark.parametrize("language", ["fi", "sv", "en"])

@@ -23,7 +23,13 @@ def api(name, conversation):
 
 
 @pytest.mark.parametrize(
-    "path", ["/admin/", "/admin/statements/vote/", "/admin/statements/participant/", "/admin/statements/statement/"]
+    "path",
+    [
+        "/admin/",
+        "/admin/statements/vote/",
+        "/admin/statements/participant/",
+        "/admin/statements/statement/",
+    ],
 )
 def test_resident_is_sent_to_the_login_from_admin(client, db, path):
     response = client.get(path)
@@ -36,7 +42,9 @@ def test_logged_in_non_staff_user_cannot_use_the_admin(client, db):
     assert client.get("/admin/statements/vote/").status_code == 302
 
 
-def test_another_browser_sees_none_of_my_answers_or_statements(client, other_browser, conversation, seeds):
+def test_another_browser_sees_none_of_my_answers_or_statements(
+    client, other_browser, conversation, seeds
+):
     client.get(html("conversation", conversation))
     client.post(html("vote", conversation), {"statement": seeds[0].pk, "choice": "agree"})
     client.post(html("statement_new", conversation), {"text": "My private pending thought"})
@@ -52,7 +60,10 @@ def test_pending_statement_is_never_shown_to_other_residents(other_browser, part
     pending = services.statement_submit(participant=participant, text="Unmoderated words")
     conversation = participant.conversation
     for _ in range(10):
-        assert "Unmoderated words" not in other_browser.get(html("conversation", conversation)).content.decode()
+        assert (
+            "Unmoderated words"
+            not in other_browser.get(html("conversation", conversation)).content.decode()
+        )
         body = other_browser.get(api("next", conversation)).json()
         assert body["statement"] is None or body["statement"]["id"] != pending.pk
 
@@ -65,8 +76,11 @@ def test_unpublished_statement_by_id_is_404(client, participant, status):
     response = client.get(html("statement", conversation, statement_id=statement.pk))
     assert response.status_code == 404
     assert "Hidden by id" not in response.content.decode()
-    response = client.post(api("votes", conversation), json.dumps({"statement": statement.pk, "choice": "agree"}),
-                           content_type="application/json")
+    response = client.post(
+        api("votes", conversation),
+        json.dumps({"statement": statement.pk, "choice": "agree"}),
+        content_type="application/json",
+    )
     assert response.status_code == 404
     assert "Hidden by id" not in response.content.decode()
 
@@ -96,13 +110,23 @@ def test_unpublished_conversation_is_404_for_residents(client, draft, name):
 
 def test_unpublished_conversation_refuses_posts_and_api_calls(client, draft):
     statement = Statement.objects.get()
-    assert client.post(html("vote", draft), {"statement": statement.pk, "choice": "agree"}).status_code == 404
+    assert (
+        client.post(html("vote", draft), {"statement": statement.pk, "choice": "agree"}).status_code
+        == 404
+    )
     assert client.post(html("statement_new", draft), {"text": "Hello"}).status_code == 404
     for name in ("conversation", "next", "my_votes", "my_statements"):
         assert client.get(api(name, draft)).status_code == 404
     body = json.dumps({"statement": statement.pk, "choice": "agree"})
-    assert client.post(api("votes", draft), body, content_type="application/json").status_code == 404
-    assert client.post(api("statements", draft), '{"text": "x"}', content_type="application/json").status_code == 404
+    assert (
+        client.post(api("votes", draft), body, content_type="application/json").status_code == 404
+    )
+    assert (
+        client.post(
+            api("statements", draft), '{"text": "x"}', content_type="application/json"
+        ).status_code
+        == 404
+    )
     assert not statement.votes.exists()
     assert "draft-talk" not in client.get("/").content.decode()
 

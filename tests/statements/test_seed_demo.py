@@ -21,10 +21,18 @@ def seed(**options):
 
 def test_demo_is_created_once_and_a_second_run_leaves_it_alone():
     seed()
-    counts = (Conversation.objects.count(), Participant.objects.count(), Statement.objects.count(), Vote.objects.count())
+    counts = (
+        Conversation.objects.count(),
+        Participant.objects.count(),
+        Statement.objects.count(),
+        Vote.objects.count(),
+    )
     assert "already exists" in seed()
     assert counts == (
-        Conversation.objects.count(), Participant.objects.count(), Statement.objects.count(), Vote.objects.count()
+        Conversation.objects.count(),
+        Participant.objects.count(),
+        Statement.objects.count(),
+        Vote.objects.count(),
     )
     assert counts[:3] == (1, 60, len(demo.STATEMENTS) + len(demo.PENDING_SUBMISSIONS))
 
@@ -32,7 +40,9 @@ def test_demo_is_created_once_and_a_second_run_leaves_it_alone():
 def test_demo_is_open_published_and_has_statements_awaiting_moderation():
     seed()
     conversation = Conversation.objects.get(slug=demo.DEMO_SLUG)
-    assert conversation.is_open() and conversation.accepts_statements() and conversation.show_results
+    assert (
+        conversation.is_open() and conversation.accepts_statements() and conversation.show_results
+    )
     assert conversation.statements.published().count() == len(demo.STATEMENTS)
     assert conversation.statements.pending().count() == len(demo.PENDING_SUBMISSIONS)
     assert all(conversation.statements.published().values_list("text_sv", flat=True))
@@ -45,12 +55,19 @@ def test_every_demo_participant_is_marked_as_simulated():
 
 def test_demo_votes_fall_into_three_planted_groups():
     seed()
-    group_of = {pk: position % 3 for position, pk in enumerate(Participant.objects.order_by("id").values_list("pk", flat=True))}
+    group_of = {
+        pk: position % 3
+        for position, pk in enumerate(
+            Participant.objects.order_by("id").values_list("pk", flat=True)
+        )
+    }
     stance_of = {
         Statement.objects.get(text=fi).pk: stances for fi, _sv, _en, stances in demo.STATEMENTS
     }
     totals = defaultdict(list)
-    for participant_id, statement_id, choice in Vote.objects.values_list("participant_id", "statement_id", "choice"):
+    for participant_id, statement_id, choice in Vote.objects.values_list(
+        "participant_id", "statement_id", "choice"
+    ):
         stance = stance_of[statement_id][group_of[participant_id]]
         if stance:
             totals[(group_of[participant_id], stance)].append(choice)

@@ -17,7 +17,9 @@ def test_next_statement_is_never_one_already_answered_or_unpublished(participant
         services.vote_cast(participant=participant, statement_id=statement.pk, choice="pass")
     rng = random.Random(1)
     drawn = {
-        selectors.statement_next_for(conversation=participant.conversation, participant=participant, rng=rng).pk
+        selectors.statement_next_for(
+            conversation=participant.conversation, participant=participant, rng=rng
+        ).pk
         for _ in range(50)
     }
     assert drawn == {seeds[3].pk, seeds[4].pk}
@@ -26,7 +28,9 @@ def test_next_statement_is_never_one_already_answered_or_unpublished(participant
 def test_next_statement_is_drawn_at_random_among_the_unanswered(participant, seeds):
     rng = random.Random(7)
     drawn = [
-        selectors.statement_next_for(conversation=participant.conversation, participant=participant, rng=rng).pk
+        selectors.statement_next_for(
+            conversation=participant.conversation, participant=participant, rng=rng
+        ).pk
         for _ in range(100)
     ]
     assert set(drawn) == {s.pk for s in seeds}
@@ -35,27 +39,44 @@ def test_next_statement_is_drawn_at_random_among_the_unanswered(participant, see
 def test_no_next_statement_once_everything_is_answered(participant, seeds):
     for statement in seeds:
         services.vote_cast(participant=participant, statement_id=statement.pk, choice="agree")
-    assert selectors.statement_next_for(conversation=participant.conversation, participant=participant) is None
+    assert (
+        selectors.statement_next_for(conversation=participant.conversation, participant=participant)
+        is None
+    )
 
 
 def test_next_statement_ignores_other_conversations(participant, seeds):
     other = make_conversation()
     foreign = make_seed(other, "Elsewhere")
     for _ in range(30):
-        assert selectors.statement_next_for(conversation=participant.conversation, participant=participant) != foreign
+        assert (
+            selectors.statement_next_for(
+                conversation=participant.conversation, participant=participant
+            )
+            != foreign
+        )
 
 
 def test_a_new_browser_gets_any_published_statement(conversation, seeds):
     assert selectors.statement_next_for(conversation=conversation, participant=None) in seeds
 
 
-def test_progress_counts_only_published_statements_answered_in_this_conversation(participant, seeds):
+def test_progress_counts_only_published_statements_answered_in_this_conversation(
+    participant, seeds
+):
     services.statement_submit(participant=participant, text="Pending, not counted")
     services.vote_cast(participant=participant, statement_id=seeds[0].pk, choice="agree")
     services.vote_cast(participant=participant, statement_id=seeds[0].pk, choice="disagree")
     services.vote_cast(participant=participant, statement_id=seeds[1].pk, choice="pass")
-    progress = selectors.participant_progress(conversation=participant.conversation, participant=participant)
-    assert (progress.answered, progress.total, progress.remaining, progress.percent) == (2, 5, 3, 40)
+    progress = selectors.participant_progress(
+        conversation=participant.conversation, participant=participant
+    )
+    assert (progress.answered, progress.total, progress.remaining, progress.percent) == (
+        2,
+        5,
+        3,
+        40,
+    )
 
 
 def test_progress_of_a_new_browser_is_zero(conversation, seeds):
@@ -68,7 +89,10 @@ def test_answers_are_the_current_ones_newest_first(participant, seeds):
     services.vote_cast(participant=participant, statement_id=seeds[1].pk, choice="pass")
     services.vote_cast(participant=participant, statement_id=seeds[0].pk, choice="disagree")
     answers = selectors.participant_answers(participant=participant)
-    assert [(vote.statement_id, vote.choice) for vote in answers] == [(seeds[0].pk, -1), (seeds[1].pk, 0)]
+    assert [(vote.statement_id, vote.choice) for vote in answers] == [
+        (seeds[0].pk, -1),
+        (seeds[1].pk, 0),
+    ]
 
 
 def test_answers_never_include_another_participants(participant, seeds):
@@ -87,8 +111,12 @@ def test_my_statements_are_only_mine_in_every_state(participant):
 
 def test_index_sorts_conversations_into_open_upcoming_and_closed(db):
     open_one = make_conversation("open-one")
-    upcoming = make_conversation("upcoming", opens_delta=timedelta(days=2), closes_delta=timedelta(days=9))
-    closed = make_conversation("closed", opens_delta=timedelta(days=-9), closes_delta=timedelta(days=-2))
+    upcoming = make_conversation(
+        "upcoming", opens_delta=timedelta(days=2), closes_delta=timedelta(days=9)
+    )
+    closed = make_conversation(
+        "closed", opens_delta=timedelta(days=-9), closes_delta=timedelta(days=-2)
+    )
     make_conversation("draft", is_published=False)
     index = selectors.conversations_for_index()
     assert (index.open, index.upcoming, index.closed) == ([open_one], [upcoming], [closed])
@@ -106,11 +134,19 @@ def test_unpublished_conversation_is_visible_to_staff_only(db):
 
 @pytest.mark.parametrize("statement_id", ["abc", None, 10**30, -1])
 def test_published_statement_lookup_tolerates_bad_ids(conversation, statement_id):
-    assert selectors.statement_get_published(conversation=conversation, statement_id=statement_id) is None
+    assert (
+        selectors.statement_get_published(conversation=conversation, statement_id=statement_id)
+        is None
+    )
 
 
 def test_published_statement_lookup_refuses_pending_and_foreign(participant):
     pending = services.statement_submit(participant=participant, text="Pending")
     foreign = make_seed(make_conversation(), "Foreign")
     for statement in (pending, foreign):
-        assert selectors.statement_get_published(conversation=participant.conversation, statement_id=statement.pk) is None
+        assert (
+            selectors.statement_get_published(
+                conversation=participant.conversation, statement_id=statement.pk
+            )
+            is None
+        )

@@ -1,4 +1,4 @@
-"""Settings come from the environment; a missing secret or a malformed value stops the start loudly."""
+"""Settings come from the environment; a missing secret or malformed value stops the start."""
 
 import os
 import subprocess
@@ -13,9 +13,18 @@ PROBE = (
 
 
 def start(**env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL"}}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL"}
+    }
     clean.update({"DJANGO_SETTINGS_MODULE": "voxit.settings", **env})
-    return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_missing_secret_key_outside_debug_refuses_to_start():
@@ -35,7 +44,11 @@ def test_debug_runs_without_a_secret_key_on_sqlite():
 def test_database_url_switches_to_postgresql():
     result = start(SECRET_KEY="k", DATABASE_URL="postgres://voxit:pw@db.example:5432/voxit_prod")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().split("|")[:3] == ["django.db.backends.postgresql", "voxit_prod", "db.example"]
+    assert result.stdout.strip().split("|")[:3] == [
+        "django.db.backends.postgresql",
+        "voxit_prod",
+        "db.example",
+    ]
 
 
 def test_malformed_number_fails_loudly():

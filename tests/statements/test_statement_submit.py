@@ -11,7 +11,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_submitted_statement_waits_for_moderation(participant):
-    statement = services.statement_submit(participant=participant, text="More trees on Mannerheimintie")
+    statement = services.statement_submit(
+        participant=participant, text="More trees on Mannerheimintie"
+    )
     assert statement.status == Statement.Status.PENDING
     assert statement.origin == Statement.Origin.PARTICIPANT
     assert statement.author == participant
@@ -26,7 +28,9 @@ def test_seed_statement_is_published_at_once(conversation):
 
 
 def test_submitted_text_is_tidied(participant):
-    statement = services.statement_submit(participant=participant, text="  More\u200b   trees\n\nplease \t ")
+    statement = services.statement_submit(
+        participant=participant, text="  More\u200b   trees\n\nplease \t "
+    )
     assert statement.text == "More trees please"
 
 
@@ -49,11 +53,18 @@ def test_statement_over_the_limit_is_refused_with_both_lengths_in_the_message(db
 def test_limit_counts_the_tidied_text(db):
     conversation = make_conversation(max_statement_length=20)
     participant = make_participant(conversation)
-    assert services.statement_submit(participant=participant, text="  " + "y" * 20 + "     ").text == "y" * 20
+    assert (
+        services.statement_submit(participant=participant, text="  " + "y" * 20 + "     ").text
+        == "y" * 20
+    )
 
 
-@pytest.mark.parametrize("variant", ["parks need more benches", "PARKS NEED MORE BENCHES", " Parks  need\tmore benches "])
-def test_exact_duplicate_ignoring_case_and_whitespace_is_refused_and_points_to_the_original(participant, variant):
+@pytest.mark.parametrize(
+    "variant", ["parks need more benches", "PARKS NEED MORE BENCHES", " Parks  need\tmore benches "]
+)
+def test_exact_duplicate_ignoring_case_and_whitespace_is_refused_and_points_to_the_original(
+    participant, variant
+):
     original = make_seed(participant.conversation, "Parks need more benches")
     with pytest.raises(DuplicateStatement) as refusal:
         services.statement_submit(participant=participant, text=variant)
@@ -84,7 +95,12 @@ def test_submission_after_the_submission_deadline_is_refused_while_voting_contin
     statement = make_seed(conversation, "Still votable")
     with pytest.raises(SubmissionsClosed):
         services.statement_submit(participant=participant, text="Too late")
-    assert services.vote_cast(participant=participant, statement_id=statement.pk, choice="agree").choice == 1
+    assert (
+        services.vote_cast(
+            participant=participant, statement_id=statement.pk, choice="agree"
+        ).choice
+        == 1
+    )
 
 
 def test_submission_is_refused_when_the_conversation_does_not_allow_it(db):
@@ -93,7 +109,10 @@ def test_submission_is_refused_when_the_conversation_does_not_allow_it(db):
         services.statement_submit(participant=participant, text="Not allowed here")
 
 
-@pytest.mark.parametrize("opens,closes", [(timedelta(days=1), timedelta(days=3)), (timedelta(days=-3), timedelta(days=-1))])
+@pytest.mark.parametrize(
+    "opens,closes",
+    [(timedelta(days=1), timedelta(days=3)), (timedelta(days=-3), timedelta(days=-1))],
+)
 def test_submission_outside_the_voting_window_is_refused(db, opens, closes):
     participant = make_participant(make_conversation(opens_delta=opens, closes_delta=closes))
     with pytest.raises(SubmissionsClosed):
@@ -103,9 +122,20 @@ def test_submission_outside_the_voting_window_is_refused(db, opens, closes):
 def test_bulk_seed_reports_each_refused_line_and_keeps_the_rest(conversation):
     outcomes = services.statements_seed_bulk(
         conversation=conversation,
-        rows=[("First", "Första", "First en"), ("", "", ""), ("first", "", ""), ("z" * 200, "", ""), ("Second", "", "")],
+        rows=[
+            ("First", "Första", "First en"),
+            ("", "", ""),
+            ("first", "", ""),
+            ("z" * 200, "", ""),
+            ("Second", "", ""),
+        ],
     )
-    assert [(o.line, bool(o.statement)) for o in outcomes] == [(1, True), (3, False), (4, False), (5, True)]
+    assert [(o.line, bool(o.statement)) for o in outcomes] == [
+        (1, True),
+        (3, False),
+        (4, False),
+        (5, True),
+    ]
     assert all(o.error for o in outcomes if not o.statement)
     first = Statement.objects.get(text="First")
     assert (first.text_sv, first.text_en) == ("Första", "First en")
@@ -119,7 +149,10 @@ def test_seed_rows_from_plain_lines_keep_commas():
 
 
 def test_seed_rows_from_tab_separated_lines_carry_translations():
-    assert services.seed_rows_parse("Yksi\tEtt\tOne\nKaksi\tTvå") == [("Yksi", "Ett", "One"), ("Kaksi", "Två", "")]
+    assert services.seed_rows_parse("Yksi\tEtt\tOne\nKaksi\tTvå") == [
+        ("Yksi", "Ett", "One"),
+        ("Kaksi", "Två", ""),
+    ]
 
 
 def test_seed_rows_from_csv_skip_a_language_header_and_a_bom():

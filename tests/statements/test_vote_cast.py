@@ -81,7 +81,9 @@ def test_database_refuses_an_invalid_choice(participant, seeds):
         Vote.objects.create(conversation=participant.conversation, participant=participant, statement=seeds[0], choice=5)
 
 
-@pytest.mark.parametrize("make_id", [lambda s: s.pk + 0.4, lambda s: float(s.pk), lambda s: True, lambda s: [s.pk]])
+@pytest.mark.parametrize(
+    "make_id", [lambda s: s.pk + 0.4, lambda s: float(s.pk), lambda s: True, lambda s: [s.pk]]
+)
 def test_statement_id_must_be_a_whole_number(participant, seeds, make_id):
     with pytest.raises(StatementNotVotable):
         services.vote_cast(participant=participant, statement_id=make_id(seeds[0]), choice="agree")
@@ -89,4 +91,6 @@ def test_statement_id_must_be_a_whole_number(participant, seeds, make_id):
 
 
 def test_statement_id_may_be_given_as_text(participant, seeds):
-    assert services.vote_cast(participant=participant, statement_id=f" {seeds[0].pk}", choice="agree").choice == 1
+    statement_id = f" {seeds[0].pk}"
+    vote = services.vote_cast(participant=participant, statement_id=statement_id, choice="agree")
+    assert vote.choice == 1
