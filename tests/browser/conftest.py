@@ -1,4 +1,4 @@
-"""Real-browser fixtures: one Chromium per session, a fresh context (a new resident) per test."""
+"""Real-browser fixtures: one Chromium per test module, a fresh context (a new resident) per test."""
 
 import os
 
