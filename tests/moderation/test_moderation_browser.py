@@ -3,9 +3,12 @@ duplicate, see the figures change; the author sees both outcomes."""
 
 import os
 import re
+import threading
+from contextlib import contextmanager
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connections
 
 from moderation.permissions import moderators_group_ensure
 from statements.models import Statement
@@ -24,15 +27,39 @@ ARGS = [
 ]
 
 
-@pytest.fixture
-def browser(chromium_path):
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+def _in_own_thread(scenario):
+    """Run a Playwright scenario in a thread of its own.
+
+    Playwright's sync API refuses to start where an event loop already runs, and another suite's
+    session-wide Playwright may be running in the main thread; a fresh thread has no loop.
+    """
+    errors = []
+
+    def run():
+        try:
+            scenario()
+        except BaseException as error:  # noqa: BLE001 - re-raised in the test's thread
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+@contextmanager
+def _browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, args=ARGS)
-        yield browser
-        browser.close()
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def _english_page(browser, live_server):
@@ -44,9 +71,11 @@ def _english_page(browser, live_server):
 
 
 def test_moderator_approves_with_edit_and_rejects_duplicate_and_author_sees_both(
-    browser, live_server
+    chromium_path, live_server
 ):
     from datetime import timedelta
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
     conversation = make_conversation("puistot", opens_delta=timedelta(days=-2))
     seed = make_seed(conversation, "Puistoihin tarvitaan lisää penkkejä")
@@ -55,6 +84,14 @@ def test_moderator_approves_with_edit_and_rejects_duplicate_and_author_sees_both
     )
     moderator.groups.add(moderators_group_ensure())
 
+    def scenario():
+        with _browser(chromium_path) as browser:
+            _moderate_and_check(browser, live_server, seed)
+
+    _in_own_thread(scenario)
+
+
+def _moderate_and_check(browser, live_server, seed):
     # The resident sends two statements; the second resembles the seed and is sent anyway.
     author = _english_page(browser, live_server)
     author.goto(f"{live_server.url}/c/puistot/statements/new/")
