@@ -7,7 +7,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .kmeans import farthest_first, first_distinct, inertia, kmeans, kmeans_plus_plus, silhouette
+from .kmeans import (
+    farthest_first,
+    first_distinct,
+    inertia,
+    kmeans,
+    kmeans_plus_plus,
+    lloyd_bounded,
+    silhouette,
+)
 from .result import KSmoothingState
 
 __all__ = ["GroupChoice", "base_clusters", "choose_groups", "match_labels", "smooth_k"]
@@ -38,7 +46,7 @@ def base_clusters(
         start = first_distinct(points, base_k)
     else:
         start = farthest_first(points, base_k)
-    return kmeans(points, start, max_iters=max_iters, threshold=threshold)
+    return lloyd_bounded(points, start, max_iters=max_iters, threshold=threshold)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ centres (base clusters), and up to 100 weighted points against 2..5 centres
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 __all__ = [
     "assign",
@@ -16,6 +17,7 @@ __all__ = [
     "inertia",
     "kmeans",
     "kmeans_plus_plus",
+    "lloyd_bounded",
     "silhouette",
 ]
 
@@ -71,6 +73,77 @@ def kmeans(
         if not moved:
             break
     # Final tidy-up: drop centres left without points by the last assignment.
+    used = np.bincount(labels, minlength=len(centers)) > 0
+    if not used.all():
+        remap = np.cumsum(used) - 1
+        centers, labels = centers[used], remap[labels]
+    return centers, labels
+
+
+def _nearest_two(points: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest centre index, its distance and the distance to the second
+    nearest centre (inf when there is one centre), by a k-d tree over the
+    centres: O(n log k) rather than O(n k) per pass."""
+    if len(centers) == 1:
+        diff = points - centers[0]
+        d1 = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        return np.zeros(len(points), dtype=np.int64), d1, np.full(len(points), np.inf)
+    dist, idx = cKDTree(centers).query(points, k=2, workers=-1)
+    return idx[:, 0].astype(np.int64), dist[:, 0], dist[:, 1]
+
+
+def lloyd_bounded(
+    points: np.ndarray,
+    centers: np.ndarray,
+    *,
+    max_iters: int = 100,
+    threshold: float = 0.01,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unweighted :func:`kmeans` (same iterations, same stopping rule, same
+    dropping of empty centres) for many points, using Hamerly's bounds.
+
+    Each point keeps an upper bound on the distance to its own centre and a
+    lower bound on the distance to any other; when centres move by delta, the
+    bounds loosen by delta, and only points whose bounds cross are measured
+    again.  Late Lloyd iterations move centres by little, so most points are
+    skipped: base clustering of 10^5 participants costs a few full passes
+    instead of one per iteration.  Labels are exact (up to exact ties).
+    """
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    centers = np.array(centers, dtype=np.float64, copy=True)
+    labels, upper, lower = _nearest_two(points, centers)
+    px, py = points[:, 0], points[:, 1]
+    for _ in range(max_iters):
+        k = len(centers)
+        mass = np.bincount(labels, minlength=k).astype(np.float64)
+        sx = np.bincount(labels, weights=px, minlength=k)
+        sy = np.bincount(labels, weights=py, minlength=k)
+        keep = mass > 0
+        new = np.column_stack([sx[keep] / mass[keep], sy[keep] / mass[keep]])
+        moved = not keep.all() or np.max(np.abs(new - centers[keep])) >= threshold
+        delta = np.sqrt(((new - centers[keep]) ** 2).sum(1))
+        if not keep.all():
+            # Dropping a centre can only raise the second-nearest distance, so
+            # the lower bounds stay valid.
+            labels = (np.cumsum(keep) - 1)[labels]
+        centers = new
+        upper += delta[labels]
+        if len(delta) > 1:
+            # Hamerly: the other centres moved at most the largest delta, or the
+            # second largest for points of the centre that moved most.
+            top = int(np.argmax(delta))
+            second = np.partition(delta, -2)[-2]
+            lower -= np.where(labels == top, second, delta[top])
+        check = np.flatnonzero(upper > lower)
+        if len(check):
+            diff = points[check] - centers[labels[check]]
+            upper[check] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+            check = check[upper[check] > lower[check]]
+        if len(check):
+            i, d1, d2 = _nearest_two(points[check], centers)
+            labels[check], upper[check], lower[check] = i, d1, d2
+        if not moved:
+            break
     used = np.bincount(labels, minlength=len(centers)) > 0
     if not used.all():
         remap = np.cumsum(used) - 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 
@@ -67,8 +68,10 @@ def sparse_pca(
     k = min(n_components, m)
     if m <= _GRAM_LIMIT or m <= k + 1:
         gram = (sub.T @ sub).toarray()
-        vals, vecs = np.linalg.eigh(gram)
-        order = np.argsort(vals)[::-1][:k]
+        # Only the top k eigenpairs: LAPACK's subset driver skips the rest of
+        # the spectrum (several times faster than a full eigh at S ~ 1000).
+        vals, vecs = scipy.linalg.eigh(gram, subset_by_index=[m - k, m - 1])
+        order = np.argsort(vals)[::-1]
         vals, vecs = vals[order], vecs[:, order]
     else:
         sub_t = sub.T.tocsr()

@@ -85,7 +85,7 @@ def compute_groups(
     base_init: str = "farthest",
     group_init: str = "best",
     sparsity_scaling: bool = True,
-    group_n_init: int = 10,
+    group_n_init: int = 50,
     max_rep_statements: int = 5,
     max_consensus_statements: int = 5,
     z_threshold: float = 1.2816,
@@ -119,6 +119,13 @@ def compute_groups(
       cannot change the groups) or ``"first"`` (Polis: first distinct points in
       participant-id order).
     - ``force_k`` / ``force_in_conv``: reproduce a known Polis run (fixtures).
+
+    - ``group_n_init``: k-means++ starts per k in the group step, besides a
+      farthest-first start (Polis uses one start per k, warm-started from its
+      last run).  The lowest weighted inertia wins.  Base-cluster centres are
+      few, so 50 starts cost milliseconds and make the groups independent of
+      the seed on real conversations; with 10, canadian-electoral-reform's
+      2-group split still changed with the seed (ARI against Polis 0.90-1.00).
 
     Other keywords are Polis' tunables with Polis' defaults.
     """
