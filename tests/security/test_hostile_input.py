@@ -1,0 +1,189 @@
+"""Hostile and malformed input: markup is stored as text and always rendered escaped; NUL bytes,
+invisible characters, huge bodies and wrong encodings are stored safely or refused with a message,
+never a 500."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from clustering.services import conversation_recluster
+from moderation.services import statement_reject
+from statements import services
+from statements.models import Statement, Vote
+from tests.conftest import make_conversation, make_participant
+from tests.reports.conftest import make_voted_conversation
+from tests.security.conftest import api, browser, logged_in, make_user, post_json
+
+pytestmark = pytest.mark.django_db
+
+SCRIPT = '<script>alert("xss")</script>'
+PAYLOAD = SCRIPT + ' <img src=x onerror=alert(1)> "\'><svg onload=alert(2)> & done'
+DANGEROUS = (SCRIPT, "<img src=x onerror", "<svg onload")
+
+
+def assert_escaped(response, *, shows_text=True):
+    assert response.status_code == 200, response.status_code
+    html = response.content.decode()
+    for raw in DANGEROUS:
+        assert raw not in html
+    if shows_text:
+        assert "&lt;script&gt;alert(" in html
+
+
+@pytest.fixture
+def hostile_conversation(db):
+    """Every statement's text is a script payload; votes planted so a report and map exist."""
+    conversation = make_voted_conversation(24, 6, slug="hostile", show_results=True, max_statement_length=1000)
+    for number, statement in enumerate(Statement.objects.filter(conversation=conversation)):
+        text = f"{PAYLOAD} {number}"
+        Statement.objects.filter(pk=statement.pk).update(text=text, text_fi=text, text_key=text.casefold())
+    run = conversation_recluster(conversation_id=conversation.pk)
+    assert run.status == "succeeded", run.error if hasattr(run, "error") else run.status
+    return conversation
+
+
+def test_every_page_that_shows_statement_text_escapes_it(hostile_conversation):
+    conversation = hostile_conversation
+    slug = conversation.slug
+    resident = browser()
+    assert_escaped(resident.get(f"/c/{slug}/"))
+    published = Statement.objects.filter(conversation=conversation).first()
+    assert resident.post(f"/c/{slug}/vote/", {"statement": published.pk, "choice": "agree"}).status_code == 302
+    assert_escaped(resident.get(f"/c/{slug}/s/{published.pk}/"))
+    assert_escaped(resident.get(f"/c/{slug}/answers/"))
+    # Similar published statements are offered first (escaped), then the resident sends anyway.
+    assert_escaped(resident.post(f"/c/{slug}/statements/new/", {"text": PAYLOAD + " mine"}))
+    assert resident.post(f"/c/{slug}/statements/new/", {"text": PAYLOAD + " mine", "confirm": "1"}).status_code == 302
+    assert_escaped(resident.get(f"/c/{slug}/statements/mine/"))
+    # A duplicate of a published statement is shown back to its author, with similar ones.
+    duplicate = resident.post(f"/c/{slug}/statements/new/", {"text": published.text})
+    assert duplicate.status_code == 400
+    assert_escaped(type("R", (), {"status_code": 200, "content": duplicate.content})())
+    assert_escaped(resident.get(f"/c/{slug}/results/"))
+
+    moderator = make_user("mod", moderator=True)
+    pending = Statement.objects.pending().get(conversation=conversation)
+    moderation = logged_in(moderator)
+    assert_escaped(moderation.get("/moderation/queue/"))
+    assert_escaped(moderation.get(f"/moderation/c/{slug}/"))
+    assert_escaped(moderation.get(f"/moderation/s/{pending.pk}/"))
+    statement_reject(statement_id=pending.pk, moderator=moderator, reason="off_topic")
+    assert_escaped(moderation.get("/moderation/log/"))
+    assert_escaped(resident.get(f"/c/{slug}/statements/mine/"))
+
+    staff = logged_in(make_user("staff", staff=True, superuser=True))
+    report = staff.get(f"/reports/{slug}/")
+    assert_escaped(report)
+    assert "<svg" in report.content.decode()  # the opinion map is inline; its titles were escaped above
+    assert_escaped(staff.get(f"/admin/statements/statement/?conversation__id__exact={conversation.pk}"))
+    assert_escaped(staff.get(f"/admin/statements/statement/{published.pk}/change/"))
+
+
+def test_api_returns_markup_as_plain_json_text(hostile_conversation):
+    resident = browser()
+    body = resident.get(api("next", hostile_conversation)).json()
+    assert body["statement"]["text"].startswith(SCRIPT)
+    assert resident.get(api("next", hostile_conversation))["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize(
+    "text,stored",
+    [
+        ("Puisto\x00 tarvitsee penkkejä", "Puisto tarvitsee penkkejä"),
+        ("Zero\u200bwidth and\u202e reversed\u2066 text", "Zerowidth and reversed text"),
+        ("🌳 Lisää puita keskustaan 🌳", "🌳 Lisää puita keskustaan 🌳"),
+        ("مرحبا بالجميع في هلسنكي", "مرحبا بالجميع في هلسنكي"),
+        ("Tabs\tand\r\nnewlines\x07 bell", "Tabs and newlines bell"),
+    ],
+    ids=["nul", "zero-width-and-bidi", "emoji", "right-to-left", "control-characters"],
+)
+def test_unusual_characters_are_stored_safely_through_api_and_form(conversation, text, stored):
+    resident = browser()
+    response = post_json(resident, api("statements", conversation), {"text": text})
+    assert response.status_code == 201, response.content
+    assert Statement.objects.get(pk=response.json()["id"]).text == stored
+    Statement.objects.all().delete()
+    assert browser().post(f"/c/{conversation.slug}/statements/new/", {"text": text}).status_code == 302
+    assert Statement.objects.get().text == stored
+
+
+@pytest.mark.parametrize("text", ["\x00", "\u200b\u200b", "\x00\x01\x02 \u202e"])
+def test_text_that_is_only_invisible_is_refused_with_a_message(conversation, text):
+    response = post_json(browser(), api("statements", conversation), {"text": text})
+    assert response.status_code == 400
+    assert response.json()["code"] == "empty"
+    page = browser().post(f"/c/{conversation.slug}/statements/new/", {"text": text})
+    assert page.status_code == 400
+    assert not Statement.objects.exists()
+
+
+def test_nul_bytes_in_ids_urls_and_logins_never_cause_a_server_error(conversation):
+    statement = services.statement_seed(conversation=conversation, text="Kirjasto auki sunnuntaisin")
+    resident = Client(raise_request_exception=False, HTTP_HOST="localhost")
+    assert post_json(resident, api("votes", conversation), {"statement": f"{statement.pk}\x00", "choice": "agree"}).status_code == 404
+    assert post_json(resident, api("votes", conversation), {"statement": statement.pk, "choice": "agree\x00"}).status_code == 400
+    assert resident.post(f"/c/{conversation.slug}/vote/", {"statement": f"{statement.pk}\x00", "choice": "agree"}).status_code == 302
+    assert resident.get(f"/c/{conversation.slug}%00/").status_code == 404
+    assert resident.get(f"/c/{conversation.slug}/?lang=fi%00").status_code == 200
+    assert resident.post("/accounts/login/", {"username": "admin\x00", "password": "x\x00"}).status_code == 200
+    assert not Vote.objects.exists()
+
+
+def test_staff_forms_refuse_nul_bytes_with_a_message(conversation):
+    staff = logged_in(make_user("staff", staff=True, superuser=True))
+    staff.raise_request_exception = False
+    seeded = staff.post(
+        f"/admin/statements/conversation/{conversation.pk}/seed/?lang=en",
+        {"lines": "Ensimmäinen\x00 väite\nToinen väite\t\x00ruotsiksi\t"},
+    )
+    # Django's form fields refuse NUL characters: the form comes back with the error, nothing stored.
+    assert seeded.status_code == 200
+    assert "Null characters are not allowed" in seeded.content.decode()
+    assert not Statement.objects.exists()
+    change = staff.post(
+        f"/admin/statements/conversation/{conversation.pk}/change/?lang=en",
+        {"slug": conversation.slug, "title_fi": "Otsikko\x00", "question_fi": "Kysymys"},
+    )
+    assert change.status_code == 200  # the form is shown again with the error
+    assert "Null characters are not allowed" in change.content.decode()
+
+
+def test_a_ten_megabyte_body_is_refused_with_a_message_not_read(conversation):
+    huge = "x" * (10 * 1024 * 1024)
+    resident = Client(raise_request_exception=False, HTTP_HOST="localhost")
+    response = post_json(resident, api("statements", conversation), {"text": huge})
+    assert response.status_code == 413
+    assert response.json()["detail"]
+    page = resident.post(f"/c/{conversation.slug}/statements/new/", f"text={huge}", content_type="application/x-www-form-urlencoded")
+    assert page.status_code == 413
+    assert "<h1>" in page.content.decode()
+    multipart = resident.post(f"/c/{conversation.slug}/statements/new/", {"text": huge})
+    assert multipart.status_code in (400, 413)
+    assert not Statement.objects.exists()
+
+
+def test_wrong_encodings_are_refused_or_stored_without_a_server_error(conversation):
+    resident = Client(raise_request_exception=False, HTTP_HOST="localhost")
+    path = api("statements", conversation)
+    invalid_utf8 = resident.post(path, b'{"text": "\xff\xfe broken \xe4"}', content_type="application/json")
+    assert invalid_utf8.status_code == 400
+    assert invalid_utf8.json()["detail"]
+    latin1 = resident.post(path, '{"text": "Hämeentie"}', content_type="application/json; charset=latin-1")
+    assert latin1.status_code in (201, 400, 415)
+    utf16 = resident.post(path, json.dumps({"text": "Kävelykatu"}).encode("utf-16"), content_type="application/json")
+    assert utf16.status_code in (201, 400)
+    not_json = resident.post(path, b"text=plain", content_type="text/plain")
+    assert not_json.status_code == 415
+    form = resident.post(
+        f"/c/{conversation.slug}/statements/new/", b"text=H%E4meentie%FF", content_type="application/x-www-form-urlencoded"
+    )
+    assert form.status_code in (302, 400)
+
+
+def test_a_conversation_of_another_participant_cannot_be_written_through_ids(conversation):
+    other = make_conversation()
+    foreign = services.statement_seed(conversation=other, text="Toisen keskustelun väite")
+    make_participant(conversation)
+    response = post_json(browser(), api("votes", conversation), {"statement": foreign.pk, "choice": "agree"})
+    assert response.status_code == 404
