@@ -260,6 +260,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env("DATA_UPLOAD_MAX_MEMORY_SIZE")
 # After a conversation closes, the link from a browser's cookie to its participant is erased after
 # this many days (the answers stay, pseudonymous); see statements.privacy.
 PARTICIPANT_LINK_RETENTION_DAYS = env("PARTICIPANT_LINK_RETENTION_DAYS")
+CELERY_BEAT_SCHEDULE["participant-links-expire"] = {
+    "task": "statements.participant_links_expire",
+    "schedule": 6 * 3600,
+}
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL")
 globals().update(EMAIL_CONFIG)

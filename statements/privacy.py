@@ -1,0 +1,85 @@
+"""Participants' data on request (GDPR erasure) and the retention rule for the browser link.
+
+Erasure (``participant_forget``) removes everything that belongs to one participant:
+- their current votes and the whole vote log;
+- statements they wrote that were never published (pending or rejected), with the moderation log
+  entries about them;
+- statements of theirs that *were* published stay, because other residents voted on them and the
+  opinion groups rest on those votes, but they lose their author and their original wording;
+- the participant row itself, and so the browser link.
+Then a recompute is requested, so the opinion groups no longer count them.
+
+Retention (``participant_links_expire``): PARTICIPANT_LINK_RETENTION_DAYS after a conversation
+closes, every participant's ``browser_key`` is cleared. Their answers stay, pseudonymous, and no
+cookie can be matched to them any more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, ProtectedError
+from django.utils import timezone
+
+from clustering.services import conversation_recluster_request
+from statements.models import Conversation, Participant, Statement, Vote, VoteLog
+
+
+@dataclass(frozen=True)
+class ForgetOutcome:
+    pseudonym: str
+    votes: int
+    vote_log: int
+    statements_deleted: int
+    statements_unlinked: int
+
+
+def participant_find(*, conversation: Conversation, reference: str) -> Participant:
+    """A participant by pseudonym (``P123``), id (``123``) or external id (xid)."""
+    reference = reference.strip()
+    queryset = Participant.objects.filter(conversation=conversation)
+    digits = reference[1:] if reference[:1] in ("P", "p") else reference
+    if digits.isascii() and digits.isdigit():
+        found = queryset.filter(pk=int(digits)).first()
+        if found is not None:
+            return found
+    found = queryset.filter(xid=reference).first() if reference else None
+    if found is None:
+        raise Participant.DoesNotExist(f"No participant {reference!r} in conversation {conversation.slug!r}.")
+    return found
+
+
+def participant_forget(*, participant: Participant) -> ForgetOutcome:
+    """Erase one participant's data (see the module docstring for what stays and why)."""
+    conversation_id = participant.conversation_id
+    pseudonym = participant.pseudonym
+    with transaction.atomic():
+        votes = Vote.objects.filter(participant=participant).delete()[0]
+        vote_log = VoteLog.objects.filter(participant=participant).delete()[0]
+        deleted = 0
+        for statement in Statement.objects.filter(author=participant).exclude(status=Statement.Status.PUBLISHED):
+            try:
+                with transaction.atomic():
+                    statement.delete()  # moderation log entries about it go with it (cascade)
+                deleted += 1
+            except ProtectedError:
+                # Another decision points at it as the duplicate; keep the text, drop the author.
+                pass
+        unlinked = Statement.objects.filter(author=participant).update(author=None, original_text=F("text"))
+        participant.delete()
+        conversation_recluster_request(conversation_id=conversation_id)
+    return ForgetOutcome(pseudonym, votes, vote_log, deleted, unlinked)
+
+
+def participant_links_expire(*, now=None, days: int | None = None) -> int:
+    """Clear the browser link of participants in conversations closed more than ``days`` ago."""
+    now = now or timezone.now()
+    days = settings.PARTICIPANT_LINK_RETENTION_DAYS if days is None else days
+    if days < 0:
+        return 0
+    return Participant.objects.filter(
+        conversation__closes_at__lte=now - timedelta(days=days), browser_key__isnull=False
+    ).update(browser_key=None)
