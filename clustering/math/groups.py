@@ -10,8 +10,7 @@ from scipy.optimize import linear_sum_assignment
 from .kmeans import (
     farthest_first,
     first_distinct,
-    inertia,
-    kmeans,
+    kmeans_many,
     kmeans_plus_plus,
     lloyd_bounded,
     silhouette,
@@ -98,20 +97,16 @@ def choose_groups(
             starts += [kmeans_plus_plus(centers, k, rng, weights=w) for _ in range(n_init)]
         if previous_centers is not None and len(previous_centers) == k:
             starts.append(np.asarray(previous_centers, dtype=np.float64))
-        best = None
-        for start in starts:
-            if len(start) < k:
-                continue
-            cen, lab = kmeans(centers, start, weights=w, max_iters=300, threshold=1e-9)
-            if len(cen) < k:
-                continue
-            score = inertia(centers, cen, lab, w)
-            if best is None or score < best[0] - 1e-12:
-                best = (score, cen, lab)
-        if best is None:
+        starts = [s for s in starts if len(s) == k]
+        if not starts:
             continue
-        labels_by_k[k], centers_by_k[k] = best[2], best[1]
-        sil[k] = silhouette(centers, best[2]) if k > 1 else 0.0
+        # All starts run together (vectorised); the first lowest inertia wins.
+        cens, labs, scores = kmeans_many(centers, np.stack(starts), weights=w)
+        if not np.isfinite(scores).any():
+            continue
+        i = int(np.flatnonzero(scores <= scores.min() + 1e-12)[0])
+        labels_by_k[k], centers_by_k[k] = labs[i].astype(np.int64), cens[i]
+        sil[k] = silhouette(centers, labels_by_k[k]) if k > 1 else 0.0
     if force_k is not None and int(force_k) in labels_by_k:
         best_k = int(force_k)
     else:

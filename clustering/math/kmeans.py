@@ -16,6 +16,7 @@ __all__ = [
     "first_distinct",
     "inertia",
     "kmeans",
+    "kmeans_many",
     "kmeans_plus_plus",
     "lloyd_bounded",
     "silhouette",
@@ -80,7 +81,9 @@ def kmeans(
     return centers, labels
 
 
-def _nearest_two(points: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _nearest_two(
+    points: np.ndarray, centers: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest centre index, its distance and the distance to the second
     nearest centre (inf when there is one centre), by a k-d tree over the
     centres: O(n log k) rather than O(n k) per pass."""
@@ -149,6 +152,63 @@ def lloyd_bounded(
         remap = np.cumsum(used) - 1
         centers, labels = centers[used], remap[labels]
     return centers, labels
+
+
+def kmeans_many(
+    points: np.ndarray,
+    starts: np.ndarray,
+    *,
+    weights: np.ndarray | None = None,
+    max_iters: int = 300,
+    threshold: float = 1e-9,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted Lloyd from R starts at once, for few points (the group step).
+
+    ``starts`` (R, k, 2).  Each run follows :func:`kmeans` (same iterations and
+    stopping rule) and is frozen once it has converged.  Returns ``(centers (R,
+    k, 2), labels (R, N), inertia (R,))``; a run that loses a centre gets
+    inertia ``inf`` (the group step discards it, as Polis would drop the centre).
+    """
+    pts = np.asarray(points, dtype=np.float64)
+    cen = np.array(starts, dtype=np.float64, copy=True)
+    n_runs, k, _ = cen.shape
+    n = len(pts)
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+    runs = np.arange(n_runs)[:, None]
+
+    def assign_all(c):
+        d = ((pts[None, :, None, :] - c[:, None, :, :]) ** 2).sum(-1)  # (R, N, k)
+        return np.argmin(d, axis=2)
+
+    labels = assign_all(cen)
+    active = np.ones(n_runs, dtype=bool)
+    lost = np.zeros(n_runs, dtype=bool)
+    flat = (runs * k + labels).ravel()
+    for _ in range(max_iters):
+        if not active.any():
+            break
+        flat = (runs * k + labels).ravel()
+        ww = np.broadcast_to(w, labels.shape).ravel()
+        mass = np.bincount(flat, weights=ww, minlength=n_runs * k).reshape(n_runs, k)
+        px = np.broadcast_to(pts[:, 0], labels.shape).ravel()
+        py = np.broadcast_to(pts[:, 1], labels.shape).ravel()
+        sx = np.bincount(flat, weights=ww * px, minlength=n_runs * k)
+        sy = np.bincount(flat, weights=ww * py, minlength=n_runs * k)
+        empty = (mass <= 0).any(1)
+        lost |= empty & active
+        safe = np.maximum(mass, 1e-300)
+        new = np.stack([sx.reshape(n_runs, k) / safe, sy.reshape(n_runs, k) / safe], axis=2)
+        new = np.where(mass[:, :, None] > 0, new, cen)
+        step = active & ~lost
+        moved = np.abs(new - cen).max(axis=(1, 2)) >= threshold
+        cen[step] = new[step]
+        labels[step] = assign_all(cen[step])
+        active = step & moved
+    diff = pts[None, :, :] - cen[runs, labels]
+    score = (w[None, :] * (diff**2).sum(-1)).sum(1)
+    used_all = np.array([np.bincount(labels[r], minlength=k).min() > 0 for r in range(n_runs)])
+    score = np.where(lost | ~used_all, np.inf, score)
+    return cen, labels, score
 
 
 def farthest_first(

@@ -179,9 +179,9 @@ def compute_groups(
     # Reproduces Polis' base-cluster centres exactly on the red-dwarf fixture
     # below-100-ptpts, where few participants voted on the mod-out statements.
     n_zeroed = int(zeroed.sum())
-    n_scaling_votes = (
-        n_votes - np.bincount(p_idx[zeroed[s_idx]], minlength=n_p) + n_zeroed if n_zeroed else n_votes
-    )
+    n_scaling_votes = n_votes
+    if n_zeroed:
+        n_scaling_votes = n_votes - np.bincount(p_idx[zeroed[s_idx]], minlength=n_p) + n_zeroed
     # Votes arrive grouped by participant more often than not; CSR from COO is O(nnz).
     centred = sp.coo_matrix((centred_vals, (p_idx, s_idx)), shape=(n_p, n_s)).tocsr()
     lap("matrix")
