@@ -179,6 +179,34 @@ def _log(
     )
 
 
+def _reject(
+    *, statement, expected, action, moderator, reason, duplicate_of_id, explanation, now
+) -> ModerationAction:
+    """Move a locked statement from ``expected`` to rejected and log why (first or reversal)."""
+    duplicate_of, explanation = _checked_rejection(
+        statement=statement, reason=reason, duplicate_of_id=duplicate_of_id, explanation=explanation
+    )
+    _move(
+        statement=statement,
+        expected=expected,
+        fields={"status": Status.REJECTED, "decided_at": now},
+        key_changes=False,
+    )
+    return _log(
+        statement=statement,
+        moderator=moderator,
+        action=action,
+        status_before=expected,
+        status_after=Status.REJECTED,
+        text_before=statement.text,
+        text_after=statement.text,
+        now=now,
+        reason=reason,
+        duplicate_of=duplicate_of,
+        explanation=explanation,
+    )
+
+
 def statement_approve(
     *, statement_id, moderator, text: str | None = None, now: datetime | None = None
 ) -> ModerationAction:
@@ -235,30 +263,15 @@ def statement_reject(
         statement = _locked_statement(statement_id)
         if statement.status != Status.PENDING:
             raise _already_decided(statement)
-        duplicate_of, explanation = _checked_rejection(
+        action = _reject(
             statement=statement,
+            expected=Status.PENDING,
+            action=Action.REJECT,
+            moderator=moderator,
             reason=reason,
             duplicate_of_id=duplicate_of_id,
             explanation=explanation,
-        )
-        _move(
-            statement=statement,
-            expected=Status.PENDING,
-            fields={"status": Status.REJECTED, "decided_at": now},
-            key_changes=False,
-        )
-        action = _log(
-            statement=statement,
-            moderator=moderator,
-            action=Action.REJECT,
-            status_before=Status.PENDING,
-            status_after=Status.REJECTED,
-            text_before=statement.text,
-            text_after=statement.text,
             now=now,
-            reason=reason,
-            duplicate_of=duplicate_of,
-            explanation=explanation,
         )
         conversation_recluster_request(conversation_id=statement.conversation_id)
     return action
@@ -292,30 +305,15 @@ def statement_decision_reverse(
                 _("Explain why the decision is reversed."), code="explanation_missing"
             )
         if statement.status == Status.PUBLISHED:
-            duplicate_of, _explanation = _checked_rejection(
+            action = _reject(
                 statement=statement,
+                expected=Status.PUBLISHED,
+                action=Action.REVERSE_TO_REJECTED,
+                moderator=moderator,
                 reason=reason,
                 duplicate_of_id=duplicate_of_id,
                 explanation=explanation,
-            )
-            _move(
-                statement=statement,
-                expected=Status.PUBLISHED,
-                fields={"status": Status.REJECTED, "decided_at": now},
-                key_changes=False,
-            )
-            action = _log(
-                statement=statement,
-                moderator=moderator,
-                action=Action.REVERSE_TO_REJECTED,
-                status_before=Status.PUBLISHED,
-                status_after=Status.REJECTED,
-                text_before=statement.text,
-                text_after=statement.text,
                 now=now,
-                reason=reason,
-                duplicate_of=duplicate_of,
-                explanation=explanation,
             )
         else:
             # Becoming non-rejected brings the statement back under the unique-wording rule.
