@@ -91,7 +91,7 @@ def _nearest_two(
         diff = points - centers[0]
         d1 = np.sqrt(np.einsum("ij,ij->i", diff, diff))
         return np.zeros(len(points), dtype=np.int64), d1, np.full(len(points), np.inf)
-    dist, idx = cKDTree(centers).query(points, k=2, workers=-1)
+    dist, idx = cKDTree(centers).query(points, k=2)
     return idx[:, 0].astype(np.int64), dist[:, 0], dist[:, 1]
 
 
