@@ -137,11 +137,17 @@ def lloyd_bounded(
             top = int(np.argmax(delta))
             second = np.partition(delta, -2)[-2]
             lower -= np.where(labels == top, second, delta[top])
-        check = np.flatnonzero(upper > lower)
+        # Hamerly's second test: a point within half the distance from its
+        # centre to that centre's nearest neighbour centre cannot change.
+        cc = np.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(-1))
+        np.fill_diagonal(cc, np.inf)
+        half = 0.5 * cc.min(axis=1)
+        bound = np.maximum(lower, half[labels])
+        check = np.flatnonzero(upper > bound)
         if len(check):
             diff = points[check] - centers[labels[check]]
             upper[check] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-            check = check[upper[check] > lower[check]]
+            check = check[upper[check] > bound[check]]
         if len(check):
             i, d1, d2 = _nearest_two(points[check], centers)
             labels[check], upper[check], lower[check] = i, d1, d2
