@@ -7,9 +7,10 @@ Comments moderated out (moderated == -1) are passed as
 puts both in its "mod-out" set, whose columns it zeroes for every participant
 (out of PCA, but counted as voted in the projection's sparsity scaling and in
 the in-conv vote counts).  Voxit's own service excludes rejected statements
-instead; here the point is to reproduce what Polis computed.  Unmoderated comments (moderated == 0) are *included*: these openData
-conversations were not strictly moderated, so Polis itself clustered with
-them, and including them is the faithful comparison.  The adjusted Rand index
+instead; here the point is to reproduce what Polis computed.  Unmoderated
+comments (moderated == 0) are *included*: these openData conversations were
+not strictly moderated, so Polis itself clustered with them, and including
+them is the faithful comparison.  The adjusted Rand index
 is taken over participants that both Polis and Voxit clustered.
 """
 
