@@ -1,0 +1,315 @@
+"""Faults against the real services: Redis down, a Celery worker killed mid-recompute, the
+PostgreSQL connection lost, and double submissions. Voting never loses or doubles an answer and no
+resident sees a 500.
+
+Redis here is a private redis-server on a free port, started and killed by pid by these tests.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+from clustering.models import ClusteringRun
+from clustering.selectors import run_latest_succeeded
+from clustering.services import (
+    conversation_recluster,
+    conversation_recluster_coalesced,
+    conversations_recluster_stale,
+)
+from moderation.services import statement_approve
+from statements import services
+from statements.models import Participant, Statement, Vote, VoteLog
+from tests.conftest import IN_CI, make_conversation, require
+from tests.reports.conftest import make_voted_conversation
+from tests.security.conftest import api, browser, logged_in, make_user, post_json
+from voxit.celery import app
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.postgres
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    def __init__(self):
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        import redis
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping():
+                    return
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+def _reset_broker_connections():
+    """Drop Celery's pooled broker connections so the next publish uses the current broker_url."""
+    if app._pool is not None:
+        app.pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def private_redis():
+    require(shutil.which("redis-server") is not None, "needs redis-server on PATH (apt-get install redis-server)")
+    server = RedisServer()
+    server.start()
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
+    saved_settings = (settings.CELERY_ENABLED, settings.REDIS_URL)
+    app.conf.update(broker_url=server.url, task_always_eager=False)
+    _reset_broker_connections()
+    settings.CELERY_ENABLED, settings.REDIS_URL = True, server.url
+    try:
+        yield server
+    finally:
+        settings.CELERY_ENABLED, settings.REDIS_URL = saved_settings
+        app.conf.update(saved)
+        _reset_broker_connections()
+        server.stop()
+
+
+def test_redis_down_voting_submission_and_moderation_work_and_the_sweep_catches_up(
+    require_postgres, transactional_db, private_redis
+):
+    conversation = make_conversation("redis-down")
+    statements = [services.statement_seed(conversation=conversation, text=f"Väite {n}") for n in range(3)]
+    conversation_recluster(conversation_id=conversation.pk)
+    before = run_latest_succeeded(conversation_id=conversation.pk)
+    private_redis.stop()
+
+    resident = Client(raise_request_exception=False, HTTP_HOST="localhost")
+    started = time.monotonic()
+    votes = [post_json(resident, api("votes", conversation), {"statement": s.pk, "choice": "agree"}) for s in statements]
+    assert [response.status_code for response in votes] == [201, 201, 201]
+    submitted = post_json(resident, api("statements", conversation), {"text": "Uusi ehdotus kun Redis on alhaalla"})
+    assert submitted.status_code == 201
+    moderator = logged_in(make_user("mod", moderator=True))
+    moderator.raise_request_exception = False
+    page = moderator.get("/moderation/queue/")
+    assert page.status_code == 200
+    decided = moderator.post(f"/moderation/s/{submitted.json()['id']}/decide/", {"decision": "approve"})
+    assert decided.status_code == 302
+    assert Statement.objects.get(pk=submitted.json()["id"]).status == "published"
+    assert time.monotonic() - started < 60
+    assert Vote.objects.filter(conversation=conversation).count() == VoteLog.objects.filter(conversation=conversation).count() == 3
+    # No recompute could be queued: the latest result is still the one from before.
+    assert run_latest_succeeded(conversation_id=conversation.pk).pk == before.pk
+
+    private_redis.start()
+    from clustering.models import ReclusterState
+
+    ReclusterState.objects.filter(pk=conversation.pk).update(queued=False)  # a lost enqueue
+    assert conversation.pk in conversations_recluster_stale()
+    import redis
+
+    assert redis.Redis.from_url(private_redis.url).llen("celery") >= 1  # the sweep queued the recompute
+    run = conversation_recluster_coalesced(conversation_id=conversation.pk)  # what the worker then runs
+    assert run is not None and run.status == "succeeded" and run.n_votes == 3
+
+
+@pytest.fixture
+def worker(private_redis, transactional_db):
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="voxit.settings",
+        SECRET_KEY="fault-test-secret",
+        CELERY_BROKER_URL=private_redis.url,
+        REDIS_URL=private_redis.url,
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        DATABASE_CONN_MAX_AGE="0",
+        LOG_LEVEL="WARNING",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "voxit", "worker", "-P", "solo", "--without-gossip",
+         "--without-mingle", "-l", "WARNING"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=None if IN_CI else subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (app.control.ping(timeout=1.0) or []):
+            assert time.monotonic() < deadline, "the Celery worker did not come up"
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=15)
+
+
+def _advisory_locks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        return cursor.fetchone()[0]
+
+
+def test_worker_killed_mid_recompute_keeps_previous_result_and_the_next_run_succeeds(require_postgres, worker):
+    from clustering.models import ReclusterState
+    from clustering.tasks import conversation_recluster_task
+
+    conversation = make_voted_conversation(2000, 30, slug="killed-worker")
+    previous = conversation_recluster(conversation_id=conversation.pk)
+    assert previous.status == "succeeded"
+    ReclusterState.objects.update_or_create(conversation_id=conversation.pk, defaults={"requested": 1, "handled": 0})
+    conversation_recluster_task.delay(conversation.pk)
+    deadline = time.monotonic() + 60
+    while not ClusteringRun.objects.filter(conversation=conversation, status="running").exists():
+        assert time.monotonic() < deadline, "the worker never started the recompute"
+        time.sleep(0.01)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=15)
+
+    assert run_latest_succeeded(conversation_id=conversation.pk).pk == previous.pk  # still served
+    deadline = time.monotonic() + 20
+    while _advisory_locks():  # the dead worker's session ends and PostgreSQL frees its lock
+        assert time.monotonic() < deadline, "the recompute lock stayed held after the worker died"
+        time.sleep(0.1)
+    ReclusterState.objects.filter(pk=conversation.pk).update(requested=2)
+    following = conversation_recluster_coalesced(conversation_id=conversation.pk)
+    assert following is not None and following.status == "succeeded"
+    assert run_latest_succeeded(conversation_id=conversation.pk).pk == following.pk
+
+
+def _kill_connection(pid: int) -> None:
+    params = connection.get_connection_params()
+    keep = {key: params[key] for key in ("dbname", "user", "host", "port", "password") if params.get(key)}
+    with psycopg.connect(**keep, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+def end_of_request():
+    """What request_finished does in production (the test client switches that handler off):
+    a connection that failed is closed, so the next request opens a new one."""
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
+def _backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def test_lost_database_connection_answers_503_and_later_requests_succeed(require_postgres, transactional_db, monkeypatch):
+    conversation = make_conversation("db-lost")
+    first, second, third = (services.statement_seed(conversation=conversation, text=f"Väite {n}") for n in range(3))
+    resident = Client(raise_request_exception=False, HTTP_HOST="localhost")
+    resident.get(f"/c/{conversation.slug}/")
+    monkeypatch.setitem(connection.settings_dict, "CONN_HEALTH_CHECKS", False)
+    try:
+        # Killed between requests: the next request fails cleanly, the one after reconnects.
+        _kill_connection(_backend_pid())
+        failed = post_json(resident, api("votes", conversation), {"statement": first.pk, "choice": "agree"})
+        assert failed.status_code == 503
+        assert failed.json()["code"] == "service_unavailable" and failed.json()["detail"]
+        end_of_request()
+        assert post_json(resident, api("votes", conversation), {"statement": first.pk, "choice": "agree"}).status_code == 201
+
+        # Killed in the middle of a request, after the vote: the resident gets a 503, the vote and its
+        # log entry are both there (one statement), and nothing is half-written.
+        from statements import selectors
+
+        real = selectors.statement_next_with_progress
+
+        def dies_midway(**kwargs):
+            _kill_connection(_backend_pid())
+            return real(**kwargs)
+
+        monkeypatch.setattr(selectors, "statement_next_with_progress", dies_midway)
+        midway = post_json(resident, api("votes", conversation), {"statement": second.pk, "choice": "pass"})
+        assert midway.status_code == 503
+        end_of_request()
+        monkeypatch.setattr(selectors, "statement_next_with_progress", real)
+        html = Client(raise_request_exception=False, HTTP_HOST="localhost")
+        _kill_connection(_backend_pid())
+        page = html.get(f"/c/{conversation.slug}/")
+        assert page.status_code == 503
+        assert "<h1>" in page.content.decode() and page["Retry-After"]
+        end_of_request()
+        assert post_json(resident, api("votes", conversation), {"statement": third.pk, "choice": "disagree"}).status_code == 201
+        assert Vote.objects.count() == VoteLog.objects.count() == 3
+    finally:
+        connection.close()
+
+
+def _concurrently(count, action):
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def run(index):
+        barrier.wait()
+        try:
+            results[index] = action()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_double_submissions_leave_one_vote_one_participant_and_one_statement(require_postgres, transactional_db):
+    conversation = make_conversation("double")
+    statement = services.statement_seed(conversation=conversation, text="Tuplaklikattu väite")
+    resident = browser()
+    resident.get(f"/c/{conversation.slug}/")  # the browser gets its cookie; no participant yet
+    cookies = resident.cookies
+
+    def vote():
+        client = browser()
+        client.cookies = cookies
+        return post_json(client, api("votes", conversation), {"statement": statement.pk, "choice": "agree"}).status_code
+
+    assert _concurrently(4, vote) == [201] * 4
+    assert Participant.objects.filter(conversation=conversation).count() == 1
+    assert Vote.objects.filter(statement=statement).count() == 1
+
+    def submit():
+        client = browser()
+        client.cookies = cookies
+        return post_json(client, api("statements", conversation), {"text": "Sama ehdotus kahdesti"}).status_code
+
+    statuses = _concurrently(4, submit)
+    assert sorted(statuses) == [201, 409, 409, 409]
+    assert Statement.objects.filter(conversation=conversation, origin="participant").count() == 1
+    moderator = make_user("mod", moderator=True)
+    pending = Statement.objects.get(conversation=conversation, origin="participant")
+    statement_approve(statement_id=pending.pk, moderator=moderator)
