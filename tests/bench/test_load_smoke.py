@@ -1,0 +1,40 @@
+"""The load benchmark runs end to end (2 residents, 2 seconds): figures printed, nothing lost.
+
+Not a timing test: it only proves the benchmark works and that every acknowledged vote is stored.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.db import connection
+
+from tests.conftest import require
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.postgres
+def test_load_benchmark_smoke_run_loses_no_vote(db):
+    require(connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL=postgres://…")
+    settings_dict = connection.settings_dict
+    url = f"postgres://{settings_dict['USER']}@{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}/"
+    url = urlunsplit(urlsplit(url)._replace(path="/voxit_bench_smoke"))
+    env = {**os.environ, "DATABASE_URL": url}
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.load", "--residents", "2", "--seconds", "2", "--statements", "20",
+         "--pgbench-seconds", "1", "--redis-url", "none", "--json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(figures) == {
+        "votes_per_s", "p50_ms", "p95_ms", "p99_ms", "errors", "acknowledged", "stored", "lost", "pgbench_tps", "share"
+    }
+    assert figures["acknowledged"] > 0
+    assert figures["lost"] == 0
+    assert figures["stored"] == figures["acknowledged"]
