@@ -36,6 +36,20 @@ def fuzz_conversation(db):
     return conversation
 
 
+@pytest.fixture(autouse=True)
+def keep_test_connection():
+    """As Django's test client does: a request ending must not close the test's connection (which
+    holds the test transaction). Schemathesis calls the WSGI app directly."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def report_figures():
     yield
