@@ -34,9 +34,15 @@ class ClusteringRun(models.Model):
         MANUAL = "manual", _("staff request")
         COMMAND = "command", _("command line")
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="clustering_runs")
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
-    trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices, default=Trigger.CHANGE)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="clustering_runs"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.RUNNING
+    )
+    trigger = models.CharField(
+        _("trigger"), max_length=10, choices=Trigger.choices, default=Trigger.CHANGE
+    )
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # The newest vote change and moderation decision the run saw; the beat sweep compares them.
@@ -62,11 +68,14 @@ class ClusteringRun(models.Model):
         verbose_name = _("opinion-group run")
         verbose_name_plural = _("opinion-group runs")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["conversation", "status", "-id"], name="run_conv_status_id")]
+        indexes = [
+            models.Index(fields=["conversation", "status", "-id"], name="run_conv_status_id")
+        ]
         permissions = [("view_report", _("Can view opinion-group reports and download exports"))]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(status__in=["running", "succeeded", "failed"]), name="run_status_valid"
+                condition=models.Q(status__in=["running", "succeeded", "failed"]),
+                name="run_status_valid",
             )
         ]
 
@@ -100,6 +109,9 @@ class ReclusterState(models.Model):
         verbose_name = _("recompute state")
         verbose_name_plural = _("recompute states")
 
+    def __str__(self) -> str:
+        return f"{self.conversation_id}: {self.handled}/{self.requested}"
+
 
 class PolisSource(models.Model):
     """Where an imported conversation came from, and the Polis ids of its rows.
@@ -124,3 +136,6 @@ class PolisSource(models.Model):
     class Meta:
         verbose_name = _("Polis import")
         verbose_name_plural = _("Polis imports")
+
+    def __str__(self) -> str:
+        return self.name

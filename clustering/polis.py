@@ -38,7 +38,11 @@ from statements.models import Conversation, Participant, Statement, Vote, VoteLo
 from statements.text import clean_statement_text, statement_text_key
 
 Progress = Callable[[str, int, int], None]
-MODERATED = {Statement.Status.PUBLISHED: 1, Statement.Status.PENDING: 0, Statement.Status.REJECTED: -1}
+MODERATED = {
+    Statement.Status.PUBLISHED: 1,
+    Statement.Status.PENDING: 0,
+    Statement.Status.REJECTED: -1,
+}
 
 
 class PolisImportError(ValueError):
@@ -63,7 +67,9 @@ def _group_letter(index: int) -> str:
 class _Ids:
     """Database pk -> Polis id, for statements and participants."""
 
-    def __init__(self, conversation: Conversation, statement_pks: list[int], participant_pks: list[int]):
+    def __init__(
+        self, conversation: Conversation, statement_pks: list[int], participant_pks: list[int]
+    ):
         source = PolisSource.objects.filter(conversation=conversation).first()
         self.comment = dict(zip(statement_pks, range(len(statement_pks)), strict=True))
         self.participant = dict(zip(participant_pks, range(len(participant_pks)), strict=True))
@@ -72,7 +78,9 @@ class _Ids:
             self.participant.update(zip(source.participant_pks, source.polis_pids, strict=True))
 
 
-def conversation_export_polis(*, conversation: Conversation, open_text: Callable[[str], object]) -> None:
+def conversation_export_polis(
+    *, conversation: Conversation, open_text: Callable[[str], object]
+) -> None:
     """Write the five files through ``open_text(name)``, a context manager giving a text stream."""
     statements = list(
         Statement.objects.filter(conversation=conversation)
@@ -80,7 +88,9 @@ def conversation_export_polis(*, conversation: Conversation, open_text: Callable
         .values_list("pk", "text", "submitted_at", "status", "author_id")
     )
     participants = list(
-        Participant.objects.filter(conversation=conversation).order_by("pk").values_list("pk", "xid")
+        Participant.objects.filter(conversation=conversation)
+        .order_by("pk")
+        .values_list("pk", "xid")
     )
     ids = _Ids(conversation, [s[0] for s in statements], [p[0] for p in participants])
     p_votes, s_votes, choices = votes_load(conversation_id=conversation.pk)
@@ -102,15 +112,32 @@ def conversation_export_polis(*, conversation: Conversation, open_text: Callable
     comment_order = sorted(range(n_s), key=lambda i: ids.comment[statements[i][0]])
     with open_text("comments.csv") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["timestamp", "datetime", "comment-id", "author-id", "agrees", "disagrees", "moderated",
-                    "comment-body"])
+        w.writerow(
+            [
+                "timestamp",
+                "datetime",
+                "comment-id",
+                "author-id",
+                "agrees",
+                "disagrees",
+                "moderated",
+                "comment-body",
+            ]
+        )
         for i in comment_order:
             pk, text, submitted_at, status, author_id = statements[i]
-            w.writerow([
-                _ms(submitted_at), _polis_datetime(submitted_at), ids.comment[pk],
-                ids.participant.get(author_id, "") if author_id else "",
-                int(agrees[i]), int(disagrees[i]), MODERATED[status], text,
-            ])
+            w.writerow(
+                [
+                    _ms(submitted_at),
+                    _polis_datetime(submitted_at),
+                    ids.comment[pk],
+                    ids.participant.get(author_id, "") if author_id else "",
+                    int(agrees[i]),
+                    int(disagrees[i]),
+                    MODERATED[status],
+                    text,
+                ]
+            )
 
     with open_text("votes.csv") as f:
         w = csv.writer(f, lineterminator="\n")
@@ -121,8 +148,15 @@ def conversation_export_polis(*, conversation: Conversation, open_text: Callable
             .values_list("cast_at", "statement_id", "participant_id", "choice")
         )
         for cast_at, statement_id, participant_id, choice in log.iterator(chunk_size=20_000):
-            w.writerow([_ms(cast_at), _polis_datetime(cast_at), ids.comment[statement_id],
-                        ids.participant[participant_id], choice])
+            w.writerow(
+                [
+                    _ms(cast_at),
+                    _polis_datetime(cast_at),
+                    ids.comment[statement_id],
+                    ids.participant[participant_id],
+                    choice,
+                ]
+            )
 
     # participants-votes: one row per participant who voted, one column per comment.
     voters, p_idx = np.unique(p_votes, return_inverse=True)
@@ -136,24 +170,46 @@ def conversation_export_polis(*, conversation: Conversation, open_text: Callable
     row_order = sorted(range(len(voters)), key=lambda r: ids.participant[int(voters[r])])
     with open_text("participants-votes.csv") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["participant", "xid", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree"]
-                   + [ids.comment[statements[i][0]] for i in comment_order])
+        w.writerow(
+            ["participant", "xid", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree"]
+            + [ids.comment[statements[i][0]] for i in comment_order]
+        )
         for r in row_order:
             pk = int(voters[r])
             row = matrix[r]
             group = group_of.get(pk)
-            w.writerow([ids.participant[pk], xids.get(pk) or "", "" if group is None else group,
-                        authored.get(pk, 0), int((row != 3).sum()), int((row == 1).sum()),
-                        int((row == 2).sum())] + cells[row].tolist())
+            w.writerow(
+                [
+                    ids.participant[pk],
+                    xids.get(pk) or "",
+                    "" if group is None else group,
+                    authored.get(pk, 0),
+                    int((row != 3).sum()),
+                    int((row == 1).sum()),
+                    int((row == 2).sum()),
+                ]
+                + cells[row].tolist()
+            )
 
     with open_text("comment-groups.csv") as f:
         w = csv.writer(f, lineterminator="\n")
         labels = result.group_labels.tolist() if result is not None else []
-        header = ["comment-id", "comment", "total-votes", "total-agrees", "total-disagrees", "total-passes"]
+        header = [
+            "comment-id",
+            "comment",
+            "total-votes",
+            "total-agrees",
+            "total-disagrees",
+            "total-passes",
+        ]
         for g in range(len(labels)):
             letter = _group_letter(g)
-            header += [f"group-{letter}-votes", f"group-{letter}-agrees", f"group-{letter}-disagrees",
-                       f"group-{letter}-passes"]
+            header += [
+                f"group-{letter}-votes",
+                f"group-{letter}-agrees",
+                f"group-{letter}-disagrees",
+                f"group-{letter}-passes",
+            ]
         w.writerow(header)
         col = {int(s): j for j, s in enumerate(result.statement_ids)} if result is not None else {}
         for i in comment_order:
@@ -163,8 +219,13 @@ def conversation_export_polis(*, conversation: Conversation, open_text: Callable
             for g in range(len(labels)):
                 j = col.get(pk)
                 ga, gd, gs = (
-                    (int(result.group_agree[g, j]), int(result.group_disagree[g, j]), int(result.group_seen[g, j]))
-                    if j is not None else (0, 0, 0)
+                    (
+                        int(result.group_agree[g, j]),
+                        int(result.group_disagree[g, j]),
+                        int(result.group_seen[g, j]),
+                    )
+                    if j is not None
+                    else (0, 0, 0)
                 )
                 row += [gs, ga, gd, gs - ga - gd]
             w.writerow(row)
@@ -173,15 +234,22 @@ def conversation_export_polis(*, conversation: Conversation, open_text: Callable
         w = csv.writer(f, lineterminator="\n")
         commenters = len({a for *_x, a in statements if a is not None})
         rows = [
-            ("topic", conversation.title), ("url", ""), ("views", ""), ("voters", len(voters)),
+            ("topic", conversation.title),
+            ("url", ""),
+            ("views", ""),
+            ("voters", len(voters)),
             ("voters-in-conv", len(result.in_conv_ids) if result is not None else 0),
-            ("commenters", commenters), ("comments", n_s), ("groups", len(labels)),
+            ("commenters", commenters),
+            ("comments", n_s),
+            ("groups", len(labels)),
             ("conversation-description", conversation.question),
         ]
         w.writerows(rows)
 
 
-def conversation_export_polis_dir(*, conversation: Conversation, directory: str | Path) -> list[Path]:
+def conversation_export_polis_dir(
+    *, conversation: Conversation, directory: str | Path
+) -> list[Path]:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
@@ -203,9 +271,10 @@ def conversation_export_polis_zip(*, conversation: Conversation, fileobj) -> Non
 
         @contextmanager
         def open_text(name):
-            with archive.open(folder + name, "w") as raw, io.TextIOWrapper(
-                raw, encoding="utf-8", newline=""
-            ) as f:
+            with (
+                archive.open(folder + name, "w") as raw,
+                io.TextIOWrapper(raw, encoding="utf-8", newline="") as f,
+            ):
                 yield f
 
         conversation_export_polis(conversation=conversation, open_text=open_text)
@@ -243,7 +312,9 @@ def _to_datetimes(ms: np.ndarray) -> list[datetime]:
     return [datetime.fromtimestamp(int(x) / 1000, tz=UTC) for x in ms]
 
 
-def _copy_rows(model, columns: list[str], rows: list[tuple], progress: Progress | None, label: str) -> None:
+def _copy_rows(
+    model, columns: list[str], rows: list[tuple], progress: Progress | None, label: str
+) -> None:
     """Insert many rows: COPY on PostgreSQL, batched bulk_create elsewhere."""
     total = len(rows)
     chunk = 100_000
@@ -258,7 +329,9 @@ def _copy_rows(model, columns: list[str], rows: list[tuple], progress: Progress 
                         progress(label, min(start + chunk, total), total)
         return
     for start in range(0, total, 10_000):
-        batch = [model(**dict(zip(columns, row, strict=True))) for row in rows[start : start + 10_000]]
+        batch = [
+            model(**dict(zip(columns, row, strict=True))) for row in rows[start : start + 10_000]
+        ]
         model.objects.bulk_create(batch)
         if progress:
             progress(label, min(start + 10_000, total), total)
@@ -285,12 +358,19 @@ def conversation_import_polis(
     summary = _summary(folder)
     slug = slug or slugify(folder.name)[:80] or "polis-import"
     if Conversation.objects.filter(slug=slug).exists():
-        raise PolisImportError(f"a conversation with the address {slug!r} exists already; pass --slug.")
+        raise PolisImportError(
+            f"a conversation with the address {slug!r} exists already; pass --slug."
+        )
 
-    comment_time = dict(zip(export.comment_ids.tolist(), export.comment_timestamps.tolist(), strict=True))
+    comment_time = dict(
+        zip(export.comment_ids.tolist(), export.comment_timestamps.tolist(), strict=True)
+    )
     if len(export.log_votes):
         log_ts, log_c, log_p, log_v = (
-            export.log_timestamps, export.log_comment_ids, export.log_voter_ids, export.log_votes,
+            export.log_timestamps,
+            export.log_comment_ids,
+            export.log_voter_ids,
+            export.log_votes,
         )
     else:
         log_c, log_p, log_v = export.comment_ids_voted, export.voter_ids, export.votes
@@ -307,23 +387,37 @@ def conversation_import_polis(
     opens = datetime.fromtimestamp(int(all_ts.min()) / 1000, tz=UTC)
     closes = datetime.fromtimestamp(int(all_ts.max()) / 1000 + 60, tz=UTC)
 
-    pids = np.unique(np.concatenate([
-        export.voter_ids, export.comment_author_ids[export.comment_author_ids >= 0], export.group_participant_ids,
-    ]))
+    pids = np.unique(
+        np.concatenate(
+            [
+                export.voter_ids,
+                export.comment_author_ids[export.comment_author_ids >= 0],
+                export.group_participant_ids,
+            ]
+        )
+    )
     first_seen: dict[int, int] = {}
     for p, t in zip(log_p.tolist(), log_ts.tolist(), strict=True):
         if t < first_seen.get(p, 1 << 62):
             first_seen[p] = t
-    for p, t in zip(export.comment_author_ids.tolist(), export.comment_timestamps.tolist(), strict=True):
+    for p, t in zip(
+        export.comment_author_ids.tolist(), export.comment_timestamps.tolist(), strict=True
+    ):
         if p >= 0 and t < first_seen.get(p, 1 << 62):
             first_seen[p] = t
 
-    status_of = {1: Statement.Status.PUBLISHED, 0: Statement.Status.PENDING, -1: Statement.Status.REJECTED}
+    status_of = {
+        1: Statement.Status.PUBLISHED,
+        0: Statement.Status.PENDING,
+        -1: Statement.Status.REJECTED,
+    }
     with transaction.atomic():
         conversation = Conversation.objects.create(
             slug=slug,
             title_fi=(summary.get("topic") or folder.name)[:200],
-            question_fi=summary.get("conversation-description") or summary.get("topic") or folder.name,
+            question_fi=summary.get("conversation-description")
+            or summary.get("topic")
+            or folder.name,
             description_fi=f"Imported from the Polis export {folder.name}.",
             opens_at=opens,
             closes_at=closes,
@@ -335,7 +429,9 @@ def conversation_import_polis(
             [
                 Participant(
                     conversation=conversation,
-                    created_at=datetime.fromtimestamp(first_seen.get(int(p), int(all_ts.min())) / 1000, tz=UTC),
+                    created_at=datetime.fromtimestamp(
+                        first_seen.get(int(p), int(all_ts.min())) / 1000, tz=UTC
+                    ),
                 )
                 for p in pids.tolist()
             ],
@@ -360,9 +456,15 @@ def conversation_import_polis(
             author = int(export.comment_author_ids[i])
             new_statements.append(
                 Statement(
-                    conversation=conversation, text=text, text_fi=text, text_key=key, original_text=text,
-                    origin=Statement.Origin.PARTICIPANT, status=status,
-                    is_meta=bool(export.comment_is_meta[i]), author_id=participant_pk.get(author),
+                    conversation=conversation,
+                    text=text,
+                    text_fi=text,
+                    text_key=key,
+                    original_text=text,
+                    origin=Statement.Origin.PARTICIPANT,
+                    status=status,
+                    is_meta=bool(export.comment_is_meta[i]),
+                    author_id=participant_pk.get(author),
                     submitted_at=when,
                     published_at=when if status == Statement.Status.PUBLISHED else None,
                     decided_at=when if status != Statement.Status.PENDING else None,
@@ -378,18 +480,42 @@ def conversation_import_polis(
         conversation_id = conversation.pk
         p_l, c_l, v_l = log_p.tolist(), log_c.tolist(), log_v.tolist()
         vote_rows = [
-            (conversation_id, participant_pk[p_l[i]], statement_pk[c_l[i]], v_l[i], ts_dt[j], ts_dt[i])
+            (
+                conversation_id,
+                participant_pk[p_l[i]],
+                statement_pk[c_l[i]],
+                v_l[i],
+                ts_dt[j],
+                ts_dt[i],
+            )
             for i, j in zip(cur.tolist(), cur_first.tolist(), strict=True)
         ]
-        _copy_rows(Vote, ["conversation_id", "participant_id", "statement_id", "choice", "created_at", "updated_at"],
-                   vote_rows, progress, "votes")
+        _copy_rows(
+            Vote,
+            [
+                "conversation_id",
+                "participant_id",
+                "statement_id",
+                "choice",
+                "created_at",
+                "updated_at",
+            ],
+            vote_rows,
+            progress,
+            "votes",
+        )
         del vote_rows
         log_rows = [
             (conversation_id, participant_pk[p_l[i]], statement_pk[c_l[i]], v_l[i], ts_dt[i])
             for i in np.argsort(log_ts, kind="stable").tolist()
         ]
-        _copy_rows(VoteLog, ["conversation_id", "participant_id", "statement_id", "choice", "cast_at"],
-                   log_rows, progress, "vote log")
+        _copy_rows(
+            VoteLog,
+            ["conversation_id", "participant_id", "statement_id", "choice", "cast_at"],
+            log_rows,
+            progress,
+            "vote log",
+        )
         PolisSource.objects.create(
             conversation=conversation,
             name=folder.name,

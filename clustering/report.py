@@ -150,17 +150,24 @@ def conversation_report(*, conversation: Conversation, top: int = 5) -> Report:
     latest = run_latest(conversation_id=conversation.pk)
     result = run_result(run) if run is not None else None
     status_counts = dict(
-        Statement.objects.filter(conversation=conversation).values_list("status").annotate(n=Count("id")).order_by()
+        Statement.objects.filter(conversation=conversation)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     totals = _totals(conversation)
     status_labels = dict(Statement.Status.choices)
     rows: dict[int, StatementRow] = {}
-    for pk, text, status, is_meta in Statement.objects.filter(conversation=conversation).values_list(
-        "pk", "text", "status", "is_meta"
-    ):
+    for pk, text, status, is_meta in Statement.objects.filter(
+        conversation=conversation
+    ).values_list("pk", "text", "status", "is_meta"):
         rows[pk] = StatementRow(
-            pk=pk, text=text, status=status, status_label=str(status_labels.get(status, status)),
-            is_meta=is_meta, total=totals.get(pk, Split(0, 0, 0)),
+            pk=pk,
+            text=text,
+            status=status,
+            status_label=str(status_labels.get(status, status)),
+            is_meta=is_meta,
+            total=totals.get(pk, Split(0, 0, 0)),
         )
     groups: list[GroupView] = []
     if result is not None and result.k > 0:
@@ -170,8 +177,13 @@ def conversation_report(*, conversation: Conversation, top: int = 5) -> Report:
             for pk, row in rows.items():
                 j = col.get(pk)
                 row.groups.append(
-                    Split(int(result.group_agree[g, j]), int(result.group_disagree[g, j]), int(result.group_seen[g, j]))
-                    if j is not None else Split(0, 0, 0)
+                    Split(
+                        int(result.group_agree[g, j]),
+                        int(result.group_disagree[g, j]),
+                        int(result.group_seen[g, j]),
+                    )
+                    if j is not None
+                    else Split(0, 0, 0)
                 )
         for pk, row in rows.items():
             j = col.get(pk)
@@ -182,7 +194,9 @@ def conversation_report(*, conversation: Conversation, top: int = 5) -> Report:
             probabilities = [(s.agree + 1) / (s.seen + 2) for s in row.groups]
             if all(s.seen for s in row.groups):
                 row.divisiveness = max(probabilities) - min(probabilities)
-        for g, (label, members) in enumerate(zip(result.group_labels, result.group_members, strict=True)):
+        for g, (label, members) in enumerate(
+            zip(result.group_labels, result.group_members, strict=True)
+        ):
             representative = []
             for rep in result.repness[g]:
                 row = rows.get(rep.statement_id)
@@ -190,37 +204,60 @@ def conversation_report(*, conversation: Conversation, top: int = 5) -> Report:
                     continue
                 mine = row.groups[g]
                 rest = Split(
-                    row.total.agree - mine.agree, row.total.disagree - mine.disagree, row.total.seen - mine.seen
+                    row.total.agree - mine.agree,
+                    row.total.disagree - mine.disagree,
+                    row.total.seen - mine.seen,
                 )
-                representative.append(RepresentativeView(row=row, direction=rep.direction, group=mine, rest=rest))
+                representative.append(
+                    RepresentativeView(row=row, direction=rep.direction, group=mine, rest=rest)
+                )
             label = int(label)
             groups.append(
                 GroupView(
-                    label=label, letter=group_letter(label), size=len(members),
-                    share=_share(len(members), n_grouped), shape=SHAPES[g % len(SHAPES)],
-                    colour=COLOURS[g % len(COLOURS)], representative=representative,
+                    label=label,
+                    letter=group_letter(label),
+                    size=len(members),
+                    share=_share(len(members), n_grouped),
+                    shape=SHAPES[g % len(SHAPES)],
+                    colour=COLOURS[g % len(COLOURS)],
+                    representative=representative,
                 )
             )
     for row in rows.values():
         row.labelled = list(zip(groups, row.groups, strict=False))
-    published_rows = [r for r in rows.values() if r.status == Statement.Status.PUBLISHED and not r.is_meta]
-    consensus = sorted((r for r in published_rows if r.consensus is not None), key=lambda r: -r.consensus)[:top]
+    published_rows = [
+        r for r in rows.values() if r.status == Statement.Status.PUBLISHED and not r.is_meta
+    ]
+    consensus = sorted(
+        (r for r in published_rows if r.consensus is not None), key=lambda r: -r.consensus
+    )[:top]
     divisive = sorted(
         (r for r in published_rows if r.divisiveness is not None), key=lambda r: -r.divisiveness
     )[:top]
     passed = sorted(
-        (r for r in published_rows if r.total.seen >= 5 and r.total.passes), key=lambda r: -r.total.pass_pct
+        (r for r in published_rows if r.total.seen >= 5 and r.total.passes),
+        key=lambda r: -r.total.pass_pct,
     )[:top]
     return Report(
-        conversation=conversation, run=run, latest=latest, result=result,
+        conversation=conversation,
+        run=run,
+        latest=latest,
+        result=result,
         participants=Participant.objects.filter(conversation=conversation).count(),
-        voters=Vote.objects.filter(conversation=conversation).values("participant_id").distinct().count(),
+        voters=Vote.objects.filter(conversation=conversation)
+        .values("participant_id")
+        .distinct()
+        .count(),
         in_groups=sum(g.size for g in groups),
         published=status_counts.get(Statement.Status.PUBLISHED, 0),
         pending=status_counts.get(Statement.Status.PENDING, 0),
         rejected=status_counts.get(Statement.Status.REJECTED, 0),
         votes=sum(t.seen for t in totals.values()),
-        groups=groups, rows=list(rows.values()), consensus=consensus, divisive=divisive, passed=passed,
+        groups=groups,
+        rows=list(rows.values()),
+        consensus=consensus,
+        divisive=divisive,
+        passed=passed,
     )
 
 
@@ -265,15 +302,26 @@ def _per_day(queryset, field_name: str) -> dict[date, int]:
     }
 
 
-def participation_series(*, conversation: Conversation, max_buckets: int = 92) -> tuple[str, list[Series]]:
+def participation_series(
+    *, conversation: Conversation, max_buckets: int = 92
+) -> tuple[str, list[Series]]:
     """(bucket, series): per day, or per week when the activity spans more than ``max_buckets`` days."""
     from django.utils.translation import gettext as _
 
     raw = [
         (_("Votes"), _per_day(VoteLog.objects.filter(conversation=conversation), "cast_at")),
-        (_("New participants"), _per_day(Participant.objects.filter(conversation=conversation), "created_at")),
-        (_("Statements submitted"), _per_day(Statement.objects.filter(conversation=conversation), "submitted_at")),
-        (_("Statements published"), _per_day(Statement.objects.filter(conversation=conversation), "published_at")),
+        (
+            _("New participants"),
+            _per_day(Participant.objects.filter(conversation=conversation), "created_at"),
+        ),
+        (
+            _("Statements submitted"),
+            _per_day(Statement.objects.filter(conversation=conversation), "submitted_at"),
+        ),
+        (
+            _("Statements published"),
+            _per_day(Statement.objects.filter(conversation=conversation), "published_at"),
+        ),
     ]
     days = sorted({d for _n, counts in raw for d in counts})
     if not days:
@@ -315,11 +363,15 @@ class ModerationFigures:
 
 def moderation_figures(*, conversation: Conversation) -> ModerationFigures:
     """Residents' statements only: staff seeds are published without moderation."""
-    submitted = Statement.objects.filter(conversation=conversation, origin=Statement.Origin.PARTICIPANT)
+    submitted = Statement.objects.filter(
+        conversation=conversation, origin=Statement.Origin.PARTICIPANT
+    )
     counts = dict(submitted.values_list("status").annotate(n=Count("id")).order_by())
     waits = [
         (decided - sent).total_seconds() / 3600
-        for sent, decided in submitted.filter(decided_at__isnull=False).values_list("submitted_at", "decided_at")
+        for sent, decided in submitted.filter(decided_at__isnull=False).values_list(
+            "submitted_at", "decided_at"
+        )
     ]
     return ModerationFigures(
         submitted=sum(counts.values()),
@@ -352,12 +404,16 @@ class ResidentResults:
     votes_needed: int
 
 
-def resident_results(*, conversation: Conversation, participant: Participant | None) -> ResidentResults:
+def resident_results(
+    *, conversation: Conversation, participant: Participant | None
+) -> ResidentResults:
     report = conversation_report(conversation=conversation)
     my_label = None
     my_votes = 0
     if participant is not None:
-        my_votes = Vote.objects.filter(participant=participant, statement__status=Statement.Status.PUBLISHED).count()
+        my_votes = Vote.objects.filter(
+            participant=participant, statement__status=Statement.Status.PUBLISHED
+        ).count()
         if report.result is not None:
             my_label = report.result.group_of(participant.pk)
     needed = max(min(MIN_GROUP_VOTES, report.published) - my_votes, 0)
@@ -372,12 +428,17 @@ def resident_results(*, conversation: Conversation, participant: Participant | N
     ]
     # "Almost everyone": every group agrees more often than not.
     common = [
-        r for r in report.consensus
+        r
+        for r in report.consensus
         if r.groups and all(s.seen and s.agree_pct >= 60 for s in r.groups)
     ]
     my_group = next((g.view for g in groups if g.is_mine), None)
     return ResidentResults(
-        report=report, groups=groups, common_ground=common, my_group=my_group, my_votes=my_votes,
+        report=report,
+        groups=groups,
+        common_ground=common,
+        my_group=my_group,
+        my_votes=my_votes,
         votes_needed=needed,
     )
 
@@ -397,7 +458,12 @@ def map_points(result: ClusteringResult, limit: int = 2000):
         return [(float(x), float(y), g, 1) for (x, y), g in zip(xy, groups, strict=True)], False
     points = []
     for center, members, label in zip(
-        result.base_cluster_centers, result.base_cluster_members, result.base_cluster_group, strict=True
+        result.base_cluster_centers,
+        result.base_cluster_members,
+        result.base_cluster_group,
+        strict=True,
     ):
-        points.append((float(center[0]), float(center[1]), group_index.get(int(label), -1), len(members)))
+        points.append(
+            (float(center[0]), float(center[1]), group_index.get(int(label), -1), len(members))
+        )
     return points, True

@@ -38,7 +38,12 @@ def run_latest_succeeded(*, conversation_id: int) -> ClusteringRun | None:
 
 
 def run_latest(*, conversation_id: int) -> ClusteringRun | None:
-    return ClusteringRun.objects.for_conversation(conversation_id).latest_first().defer("result_json").first()
+    return (
+        ClusteringRun.objects.for_conversation(conversation_id)
+        .latest_first()
+        .defer("result_json")
+        .first()
+    )
 
 
 def run_result(run: ClusteringRun) -> ClusteringResult:

@@ -14,7 +14,6 @@ decision is newer than its latest successful run, for triggers lost while Redis 
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import threading
 import time
@@ -76,7 +75,9 @@ def recluster_state_mark_requested(*, conversation_id: int, now=None) -> bool:
             return True
         if ReclusterState.objects.filter(pk=conversation_id).update(requested=F("requested") + 1):
             return False
-        ReclusterState.objects.bulk_create([ReclusterState(conversation_id=conversation_id)], ignore_conflicts=True)
+        ReclusterState.objects.bulk_create(
+            [ReclusterState(conversation_id=conversation_id)], ignore_conflicts=True
+        )
     return False
 
 
@@ -94,20 +95,26 @@ def conversation_lock(conversation_id: int):
     """Yield True when this process holds the conversation's recompute lock, else False."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_LOCK_CLASS, conversation_id])
+            cursor.execute(
+                "SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_LOCK_CLASS, conversation_id]
+            )
             acquired = cursor.fetchone()[0]
         try:
             yield acquired
         finally:
             if acquired:
                 with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_LOCK_CLASS, conversation_id])
+                    cursor.execute(
+                        "SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_LOCK_CLASS, conversation_id]
+                    )
         return
     redis_url = getattr(settings, "REDIS_URL", "")
     if redis_url and getattr(settings, "CELERY_ENABLED", False):
         import redis
 
-        lock = redis.Redis.from_url(redis_url).lock(f"voxit:recluster:{conversation_id}", timeout=3600)
+        lock = redis.Redis.from_url(redis_url).lock(
+            f"voxit:recluster:{conversation_id}", timeout=3600
+        )
         acquired = lock.acquire(blocking=False)
         try:
             yield acquired
@@ -126,7 +133,11 @@ def conversation_lock(conversation_id: int):
 
 
 def _pending_generation(conversation_id: int) -> int | None:
-    row = ReclusterState.objects.filter(pk=conversation_id).values_list("requested", "handled").first()
+    row = (
+        ReclusterState.objects.filter(pk=conversation_id)
+        .values_list("requested", "handled")
+        .first()
+    )
     if row is None or row[0] <= row[1]:
         return None
     return row[0]
@@ -148,8 +159,12 @@ def conversation_recluster_coalesced(
             if not acquired:
                 return run
             while (generation := _pending_generation(conversation_id)) is not None:
-                run = conversation_recluster(conversation_id=conversation_id, trigger=trigger, generation=generation)
-                ReclusterState.objects.filter(pk=conversation_id, handled__lt=generation).update(handled=generation)
+                run = conversation_recluster(
+                    conversation_id=conversation_id, trigger=trigger, generation=generation
+                )
+                ReclusterState.objects.filter(pk=conversation_id, handled__lt=generation).update(
+                    handled=generation
+                )
     return run
 
 
@@ -162,7 +177,9 @@ def conversations_recluster_stale(*, now=None) -> list[int]:
         Conversation.objects.annotate(
             has_votes=Exists(Vote.objects.filter(conversation=OuterRef("pk"))),
             newest_vote=Subquery(
-                Vote.objects.filter(conversation=OuterRef("pk")).order_by("-updated_at").values("updated_at")[:1]
+                Vote.objects.filter(conversation=OuterRef("pk"))
+                .order_by("-updated_at")
+                .values("updated_at")[:1]
             ),
             newest_decision=Subquery(
                 Statement.objects.filter(conversation=OuterRef("pk"), decided_at__isnull=False)
@@ -174,7 +191,9 @@ def conversations_recluster_stale(*, now=None) -> list[int]:
             has_run=Exists(latest),
         )
         .filter(has_votes=True)
-        .values_list("pk", "newest_vote", "newest_decision", "run_votes", "run_decisions", "has_run")
+        .values_list(
+            "pk", "newest_vote", "newest_decision", "run_votes", "run_decisions", "has_run"
+        )
     )
     stale = []
     for pk, newest_vote, newest_decision, run_votes, run_decisions, has_run in rows:
@@ -192,6 +211,7 @@ def conversations_recluster_stale(*, now=None) -> list[int]:
 
 
 # -- one run ---------------------------------------------------------------------------------
+
 
 def _pg_array(data: memoryview, value_type: str) -> np.ndarray:
     """A one-dimensional PostgreSQL binary array without NULLs as a NumPy array."""
@@ -256,11 +276,13 @@ def _statement_sets(conversation_id: int) -> dict[str, list[int]]:
     """
     from statements.models import Statement
 
-    from_polis = PolisSource.objects.filter(conversation_id=conversation_id, unmoderated_visible=True).exists()
+    from_polis = PolisSource.objects.filter(
+        conversation_id=conversation_id, unmoderated_visible=True
+    ).exists()
     excluded, meta, moderated_out = [], [], []
-    for pk, status, is_meta in Statement.objects.filter(conversation_id=conversation_id).values_list(
-        "pk", "status", "is_meta"
-    ):
+    for pk, status, is_meta in Statement.objects.filter(
+        conversation_id=conversation_id
+    ).values_list("pk", "status", "is_meta"):
         if from_polis:
             if is_meta:
                 meta.append(pk)
@@ -292,7 +314,9 @@ def conversation_recluster(
     from clustering.selectors import run_result
     from statements.models import Statement, Vote
 
-    previous_run = ClusteringRun.objects.succeeded().for_conversation(conversation_id).latest_first().first()
+    previous_run = (
+        ClusteringRun.objects.succeeded().for_conversation(conversation_id).latest_first().first()
+    )
     seed = int(getattr(settings, "RECLUSTER_SEED", 0) if seed is None else seed)
     run = ClusteringRun.objects.create(
         conversation_id=conversation_id, trigger=trigger, request_generation=generation, seed=seed
@@ -301,10 +325,12 @@ def conversation_recluster(
     started = time.perf_counter()
     try:
         # Watermarks first: whatever lands after them is newer than this run.
-        run.vote_watermark = Vote.objects.filter(conversation_id=conversation_id).aggregate(m=Max("updated_at"))["m"]
-        run.decision_watermark = Statement.objects.filter(conversation_id=conversation_id).aggregate(
-            m=Max("decided_at")
+        run.vote_watermark = Vote.objects.filter(conversation_id=conversation_id).aggregate(
+            m=Max("updated_at")
         )["m"]
+        run.decision_watermark = Statement.objects.filter(
+            conversation_id=conversation_id
+        ).aggregate(m=Max("decided_at"))["m"]
         participant_ids, statement_ids, choices = votes_load(conversation_id=conversation_id)
         statement_sets = _statement_sets(conversation_id)
         timings["load"] = time.perf_counter() - started
@@ -317,7 +343,9 @@ def conversation_recluster(
             previous=previous,
             seed=seed,
         )
-        timings.update({name: round(value, 4) for name, value in result.timings.items() if name != "total"})
+        timings.update(
+            {name: round(value, 4) for name, value in result.timings.items() if name != "total"}
+        )
         timings["compute"] = round(result.timings.get("total", 0.0), 4)
         save_started = time.perf_counter()
         run.result_json = result.to_json()
@@ -353,8 +381,11 @@ def _runs_prune(conversation_id: int, keep: int = RUNS_KEPT) -> None:
     if cutoff:
         # Never the latest successful run: pages and the next warm start read it.
         latest_ok = (
-            ClusteringRun.objects.succeeded().for_conversation(conversation_id).latest_first()
-            .values_list("pk", flat=True).first()
+            ClusteringRun.objects.succeeded()
+            .for_conversation(conversation_id)
+            .latest_first()
+            .values_list("pk", flat=True)
+            .first()
         )
         ClusteringRun.objects.for_conversation(conversation_id).filter(pk__lte=cutoff[0]).exclude(
             pk=latest_ok

@@ -18,8 +18,12 @@ from clustering.report import COLOURS, SHAPES, GroupView, Series, map_points
 
 def _shape_name(shape: str) -> str:
     return {
-        "circle": _("circles"), "square": _("squares"), "triangle": _("triangles"),
-        "diamond": _("diamonds"), "cross": _("crosses"), "star": _("stars"),
+        "circle": _("circles"),
+        "square": _("squares"),
+        "triangle": _("triangles"),
+        "diamond": _("diamonds"),
+        "cross": _("crosses"),
+        "star": _("stars"),
     }[shape]
 
 
@@ -34,8 +38,10 @@ def _marker(shape: str, x: float, y: float, r: float, fill: str, extra: str = ""
         return f'<polygon points="{pts}" fill="{fill}"{extra}/>'
     if shape == "cross":
         w = r / 2.2
-        return (f'<path d="M{x - r:.1f},{y - w:.1f}h{2 * r:.1f}v{2 * w:.1f}h{-2 * r:.1f}z'
-                f'M{x - w:.1f},{y - r:.1f}h{2 * w:.1f}v{2 * r:.1f}h{-2 * w:.1f}z" fill="{fill}"{extra}/>')
+        return (
+            f'<path d="M{x - r:.1f},{y - w:.1f}h{2 * r:.1f}v{2 * w:.1f}h{-2 * r:.1f}z'
+            f'M{x - w:.1f},{y - r:.1f}h{2 * w:.1f}v{2 * r:.1f}h{-2 * w:.1f}z" fill="{fill}"{extra}/>'
+        )
     if shape == "star":
         pts = " ".join(
             f"{x + (r * 1.3 if i % 2 == 0 else r * 0.55) * math.sin(i * math.pi / 5):.1f},"
@@ -46,8 +52,13 @@ def _marker(shape: str, x: float, y: float, r: float, fill: str, extra: str = ""
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{fill}"{extra}/>'
 
 
-def opinion_map(result, groups: list[GroupView], statements: dict[int, str] | None = None,
-                width: int = 640, height: int = 440) -> SafeString:
+def opinion_map(
+    result,
+    groups: list[GroupView],
+    statements: dict[int, str] | None = None,
+    width: int = 640,
+    height: int = 440,
+) -> SafeString:
     """The participants' positions on the two principal axes, coloured and shaped by group.
 
     ``statements`` (id -> text) adds each statement's position, labelled by its number.
@@ -91,8 +102,16 @@ def opinion_map(result, groups: list[GroupView], statements: dict[int, str] | No
         if g < 0:
             parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{r:.1f}" fill="#b0b0b0"/>')
         else:
-            parts.append(_marker(SHAPES[g % len(SHAPES)], px, py, r, COLOURS[g % len(COLOURS)],
-                                 ' fill-opacity="0.7"'))
+            parts.append(
+                _marker(
+                    SHAPES[g % len(SHAPES)],
+                    px,
+                    py,
+                    r,
+                    COLOURS[g % len(COLOURS)],
+                    ' fill-opacity="0.7"',
+                )
+            )
     for g, view in enumerate(groups):
         if g >= len(result.group_centers):
             continue
@@ -116,7 +135,7 @@ def opinion_map(result, groups: list[GroupView], statements: dict[int, str] | No
             parts.append(
                 f'<g class="statement-mark"><title>{escape(f"#{sid}: {statements[sid]}")}</title>'
                 f'<text x="{px:.1f}" y="{py:.1f}" font-size="10" text-anchor="middle" fill="#4a4a4a">'
-                f'{sid}</text></g>'
+                f"{sid}</text></g>"
             )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every interpolated text above is escaped
@@ -133,7 +152,11 @@ def bar_chart(series: Series, bucket: str, width: int = 640, height: int = 150) 
     title = escape(series.name)
     desc = escape(
         _("%(total)d in total; the busiest %(bucket)s had %(peak)d.")
-        % {"total": series.total, "bucket": _("day") if bucket == "day" else _("week"), "peak": peak}
+        % {
+            "total": series.total,
+            "bucket": _("day") if bucket == "day" else _("week"),
+            "peak": peak,
+        }
     )
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="bar-chart" role="img" '
@@ -152,7 +175,9 @@ def bar_chart(series: Series, bucket: str, width: int = 640, height: int = 150) 
         )
     if series.points:
         first, last = series.points[0][0], series.points[-1][0]
-        parts.append(f'<text x="{pad_left}" y="{height - 6}" font-size="11">{first.strftime("%d.%m.%Y")}</text>')
+        parts.append(
+            f'<text x="{pad_left}" y="{height - 6}" font-size="11">{first.strftime("%d.%m.%Y")}</text>'
+        )
         parts.append(
             f'<text x="{width - 4}" y="{height - 6}" font-size="11" text-anchor="end">{last.strftime("%d.%m.%Y")}</text>'
         )

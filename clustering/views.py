@@ -23,7 +23,9 @@ from statements.participants import participant_for
 
 
 def can_view_reports(user) -> bool:
-    return user.is_authenticated and (user.is_staff or user.is_superuser or user.has_perm("clustering.view_report"))
+    return user.is_authenticated and (
+        user.is_staff or user.is_superuser or user.has_perm("clustering.view_report")
+    )
 
 
 def report_viewer_required(view):
@@ -65,8 +67,13 @@ def report(request, slug):
         "bucket": bucket,
         "moderation": report_selectors.moderation_figures(conversation=conversation),
         "sort_columns": [
-            ("id", _("Number")), ("status", _("Moderation")), ("votes", _("Votes")), ("agree", _("Agree")),
-            ("disagree", _("Disagree")), ("pass", _("Pass")), ("consensus", _("Consensus")),
+            ("id", _("Number")),
+            ("status", _("Moderation")),
+            ("votes", _("Votes")),
+            ("agree", _("Agree")),
+            ("disagree", _("Disagree")),
+            ("pass", _("Pass")),
+            ("consensus", _("Consensus")),
             ("divisive", _("Divisiveness")),
         ],
     }
@@ -94,7 +101,10 @@ def report_export(request, slug):
     conversation_export_polis_zip(conversation=conversation, fileobj=spool)
     spool.seek(0)
     return FileResponse(
-        spool, as_attachment=True, filename=f"{conversation.slug}-polis-export.zip", content_type="application/zip"
+        spool,
+        as_attachment=True,
+        filename=f"{conversation.slug}-polis-export.zip",
+        content_type="application/zip",
     )
 
 

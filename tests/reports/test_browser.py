@@ -10,8 +10,15 @@ from clustering import services
 from tests.reports.conftest import make_voted_conversation
 
 pytestmark = pytest.mark.browser
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def test_staff_open_report_and_download_export(live_server, chromium_path, staff_user, tmp_path):
@@ -24,7 +31,9 @@ def test_staff_open_report_and_download_export(live_server, chromium_path, staff
         browser = p.chromium.launch(executable_path=chromium_path, args=ARGS)
         try:
             page = browser.new_page(accept_downloads=True)
-            page.goto(live_server.url + reverse("reports:report", kwargs={"slug": conversation.slug}))
+            page.goto(
+                live_server.url + reverse("reports:report", kwargs={"slug": conversation.slug})
+            )
             page.fill("#id_username", "staff")
             page.fill("#id_password", "pw-staff-123")
             page.click("form:has(#id_password) button[type=submit]")

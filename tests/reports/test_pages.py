@@ -51,7 +51,9 @@ def test_staff_and_report_viewers_get_every_report_url(client, voted, who, reque
         response = getattr(client, method)(url)
         assert response.status_code in (200, 302), url
         if method == "post":
-            assert response["Location"].endswith(reverse("reports:report", kwargs={"slug": voted.slug}))
+            assert response["Location"].endswith(
+                reverse("reports:report", kwargs={"slug": voted.slug})
+            )
 
 
 def test_report_with_no_votes_says_not_enough_votes(client, staff_user, db):
@@ -74,7 +76,9 @@ def test_report_with_a_few_voters_renders(client, staff_user, db):
 
 def test_report_shows_groups_map_and_escapes_statement_text(client, staff_user, voted):
     client.force_login(staff_user)
-    response = client.get(reverse("reports:report", kwargs={"slug": voted.slug}) + "?statements=1&sort=agree&dir=desc")
+    response = client.get(
+        reverse("reports:report", kwargs={"slug": voted.slug}) + "?statements=1&sort=agree&dir=desc"
+    )
     html = response.content.decode()
     assert 'class="opinion-map"' in html and "Group A" in html
     assert EVIL not in html and "&lt;script&gt;" in html
@@ -94,7 +98,9 @@ def test_report_with_thousands_of_participants_draws_aggregated_map(client, staf
 
 
 def test_failed_run_is_visible_to_staff_and_previous_result_stays(client, staff_user, voted):
-    ClusteringRun.objects.create(conversation=voted, status=ClusteringRun.Status.FAILED, error="Boom: bad data")
+    ClusteringRun.objects.create(
+        conversation=voted, status=ClusteringRun.Status.FAILED, error="Boom: bad data"
+    )
     client.force_login(staff_user)
     html = client.get(reverse("reports:report", kwargs={"slug": voted.slug})).content.decode()
     assert "Boom: bad data" in html and 'class="opinion-map"' in html
@@ -105,19 +111,30 @@ def test_export_zip_holds_the_five_polis_files(client, staff_user, voted):
     response = client.get(reverse("reports:export", kwargs={"slug": voted.slug}))
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     names = {name.split("/")[-1] for name in archive.namelist()}
-    assert names == {"summary.csv", "comments.csv", "votes.csv", "participants-votes.csv", "comment-groups.csv"}
+    assert names == {
+        "summary.csv",
+        "comments.csv",
+        "votes.csv",
+        "participants-votes.csv",
+        "comment-groups.csv",
+    }
     header = archive.read(f"{voted.slug}/participants-votes.csv").decode().splitlines()[0]
     assert header.startswith("participant,xid,group-id,n-comments,n-votes,n-agree,n-disagree,")
 
 
 def test_results_hidden_unless_the_conversation_shows_them(client, db):
     conversation = make_voted_conversation(20, show_results=False)
-    assert client.get(reverse("statements:results", kwargs={"slug": conversation.slug})).status_code == 404
+    assert (
+        client.get(reverse("statements:results", kwargs={"slug": conversation.slug})).status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize("n", [0, 5, 2500])
 def test_results_page_renders_at_any_size(client, db, n):
-    conversation = make_voted_conversation(n, show_results=True) if n else make_conversation(show_results=True)
+    conversation = (
+        make_voted_conversation(n, show_results=True) if n else make_conversation(show_results=True)
+    )
     if n:
         services.conversation_recluster(conversation_id=conversation.pk)
     response = client.get(reverse("statements:results", kwargs={"slug": conversation.slug}))
@@ -135,7 +152,10 @@ def test_resident_learns_their_group_once_they_have_voted_enough(client, voted):
     html = client.get(reverse("statements:results", kwargs={"slug": voted.slug})).content.decode()
     assert "more statements" in html
     for pk in statements[:8]:
-        client.post(reverse("statements:vote", kwargs={"slug": voted.slug}), {"statement": pk, "choice": "agree"})
+        client.post(
+            reverse("statements:vote", kwargs={"slug": voted.slug}),
+            {"statement": pk, "choice": "agree"},
+        )
     services.conversation_recluster(conversation_id=voted.pk)
     html = client.get(reverse("statements:results", kwargs={"slug": voted.slug})).content.decode()
     assert "Your answers are closest to" in html
@@ -144,6 +164,8 @@ def test_resident_learns_their_group_once_they_have_voted_enough(client, voted):
 
 def test_results_link_only_when_results_are_shown(client, db):
     hidden = make_conversation(show_results=False)
-    html = client.get(reverse("statements:conversation", kwargs={"slug": hidden.slug})).content.decode()
+    html = client.get(
+        reverse("statements:conversation", kwargs={"slug": hidden.slug})
+    ).content.decode()
     assert "/results/" not in html
     make_participant(hidden)

@@ -9,7 +9,11 @@ from django.db import connection
 
 from clustering.evaluate import evaluate
 from clustering.models import ClusteringRun
-from clustering.polis import PolisImportError, conversation_export_polis_dir, conversation_import_polis
+from clustering.polis import (
+    PolisImportError,
+    conversation_export_polis_dir,
+    conversation_import_polis,
+)
 from clustering.polis_io import read_polis_export
 from clustering.services import conversation_recluster
 from statements.models import Conversation
@@ -25,8 +29,10 @@ def _folders(names):
 
 
 def _current_votes(export):
-    return {(int(p), int(c)): int(v) for p, c, v in zip(export.voter_ids, export.comment_ids_voted, export.votes,
-                                                         strict=True)}
+    return {
+        (int(p), int(c)): int(v)
+        for p, c, v in zip(export.voter_ids, export.comment_ids_voted, export.votes, strict=True)
+    }
 
 
 def _roundtrip(name, tmp_path):
@@ -38,13 +44,17 @@ def _roundtrip(name, tmp_path):
     conversation_export_polis_dir(conversation=conversation, directory=tmp_path)
     original, again = read_polis_export(folder), read_polis_export(tmp_path)
     assert _current_votes(again) == _current_votes(original)
-    assert dict(zip(again.comment_ids.tolist(), again.comment_moderated.tolist(), strict=True)) == dict(
-        zip(original.comment_ids.tolist(), original.comment_moderated.tolist(), strict=True)
-    )
+    assert dict(
+        zip(again.comment_ids.tolist(), again.comment_moderated.tolist(), strict=True)
+    ) == dict(zip(original.comment_ids.tolist(), original.comment_moderated.tolist(), strict=True))
     expected = evaluate(original)
     if original.has_polis_groups:
-        ours = dict(zip(again.group_participant_ids.tolist(), again.group_ids.tolist(), strict=True))
-        polis = dict(zip(original.group_participant_ids.tolist(), original.group_ids.tolist(), strict=True))
+        ours = dict(
+            zip(again.group_participant_ids.tolist(), again.group_ids.tolist(), strict=True)
+        )
+        polis = dict(
+            zip(original.group_participant_ids.tolist(), original.group_ids.tolist(), strict=True)
+        )
         both = sorted(set(ours) & set(polis))
         from sklearn.metrics import adjusted_rand_score
 
@@ -67,15 +77,38 @@ def test_roundtrip_larger_folders_on_postgres(db, tmp_path, name, require_postgr
 def test_exported_files_have_polis_headers(db, tmp_path):
     _roundtrip("15-per-hour-seattle", tmp_path)
     heads = {p.name: next(csv.reader(p.open())) for p in Path(tmp_path).glob("*.csv")}
-    assert heads["comments.csv"] == ["timestamp", "datetime", "comment-id", "author-id", "agrees", "disagrees",
-                                     "moderated", "comment-body"]
+    assert heads["comments.csv"] == [
+        "timestamp",
+        "datetime",
+        "comment-id",
+        "author-id",
+        "agrees",
+        "disagrees",
+        "moderated",
+        "comment-body",
+    ]
     assert heads["votes.csv"] == ["timestamp", "datetime", "comment-id", "voter-id", "vote"]
     assert heads["comment-groups.csv"][:10] == [
-        "comment-id", "comment", "total-votes", "total-agrees", "total-disagrees", "total-passes",
-        "group-a-votes", "group-a-agrees", "group-a-disagrees", "group-a-passes",
+        "comment-id",
+        "comment",
+        "total-votes",
+        "total-agrees",
+        "total-disagrees",
+        "total-passes",
+        "group-a-votes",
+        "group-a-agrees",
+        "group-a-disagrees",
+        "group-a-passes",
     ]
     assert [row[0] for row in csv.reader((Path(tmp_path) / "summary.csv").open())] == [
-        "topic", "url", "views", "voters", "voters-in-conv", "commenters", "comments", "groups",
+        "topic",
+        "url",
+        "views",
+        "voters",
+        "voters-in-conv",
+        "commenters",
+        "comments",
+        "groups",
         "conversation-description",
     ]
 

@@ -30,7 +30,11 @@ def test_run_stores_groups_watermarks_and_timings(db):
 def test_votes_load_gives_every_current_vote(db):
     conversation = make_voted_conversation(30)
     p, s, c = services.votes_load(conversation_id=conversation.pk)
-    expected = sorted(Vote.objects.filter(conversation=conversation).values_list("participant_id", "statement_id", "choice"))
+    expected = sorted(
+        Vote.objects.filter(conversation=conversation).values_list(
+            "participant_id", "statement_id", "choice"
+        )
+    )
     assert sorted(zip(p.tolist(), s.tolist(), c.tolist(), strict=True)) == expected
 
 
@@ -60,24 +64,33 @@ def test_next_run_is_warm_started_with_stable_labels(db):
 def test_unpublished_statements_stay_out_of_the_math(db):
     conversation = make_voted_conversation(40)
     rejected = Statement.objects.filter(conversation=conversation).first()
-    Statement.objects.filter(pk=rejected.pk).update(status=Statement.Status.REJECTED, published_at=None)
+    Statement.objects.filter(pk=rejected.pk).update(
+        status=Statement.Status.REJECTED, published_at=None
+    )
     result = run_result(services.conversation_recluster(conversation_id=conversation.pk))
     assert rejected.pk not in result.statement_ids.tolist()
 
 
-def test_vote_runs_recompute_in_process_after_commit(db, django_capture_on_commit_callbacks, seeds, participant):
+def test_vote_runs_recompute_in_process_after_commit(
+    db, django_capture_on_commit_callbacks, seeds, participant
+):
     with django_capture_on_commit_callbacks(execute=True):
-        statement_services.vote_cast(participant=participant, statement_id=seeds[0].pk, choice="agree")
+        statement_services.vote_cast(
+            participant=participant, statement_id=seeds[0].pk, choice="agree"
+        )
     run = ClusteringRun.objects.get(conversation=participant.conversation)
     assert run.status == ClusteringRun.Status.SUCCEEDED
     assert ReclusterState.objects.get(pk=participant.conversation_id).queued is False
 
 
-def test_recompute_failure_never_breaks_the_vote(db, django_capture_on_commit_callbacks, seeds, participant,
-                                                  monkeypatch):
+def test_recompute_failure_never_breaks_the_vote(
+    db, django_capture_on_commit_callbacks, seeds, participant, monkeypatch
+):
     monkeypatch.setattr(services, "conversation_recluster_coalesced", lambda **kw: 1 / 0)
     with django_capture_on_commit_callbacks(execute=True):
-        vote = statement_services.vote_cast(participant=participant, statement_id=seeds[0].pk, choice="agree")
+        vote = statement_services.vote_cast(
+            participant=participant, statement_id=seeds[0].pk, choice="agree"
+        )
     assert vote.choice == 1
 
 
@@ -102,7 +115,9 @@ def test_request_during_a_run_causes_exactly_one_more_run(db, monkeypatch):
 
 def test_burst_of_requests_enqueues_one_task(db):
     conversation = make_voted_conversation(5)
-    enqueued = [services.recluster_state_mark_requested(conversation_id=conversation.pk) for _ in range(10)]
+    enqueued = [
+        services.recluster_state_mark_requested(conversation_id=conversation.pk) for _ in range(10)
+    ]
     assert enqueued == [True] + [False] * 9
     assert ReclusterState.objects.get(pk=conversation.pk).requested == 10
 
@@ -120,8 +135,14 @@ def test_routing_prefers_high_priority_statements(db, django_assert_max_num_quer
     conversation = make_voted_conversation(60)
     run = services.conversation_recluster(conversation_id=conversation.pk)
     ids = list(Statement.objects.filter(conversation=conversation).values_list("pk", flat=True))
-    new = Statement.objects.create(conversation=conversation, text="Brand new", text_key="brand new",
-                                   origin="seed", status="published", published_at=run.started_at)
+    new = Statement.objects.create(
+        conversation=conversation,
+        text="Brand new",
+        text_key="brand new",
+        origin="seed",
+        status="published",
+        published_at=run.started_at,
+    )
     statement_weights_for(conversation=conversation, statement_ids=ids)  # warm the cache
     with django_assert_max_num_queries(1):
         weights = statement_weights_for(conversation=conversation, statement_ids=ids + [new.pk])
@@ -136,7 +157,10 @@ def test_next_statement_is_drawn_by_priority(db):
     run = services.conversation_recluster(conversation_id=conversation.pk)
     fresh = make_participant(conversation)
     rng = random.Random(3)
-    drawn = [statement_next_for(conversation=conversation, participant=fresh, rng=rng).pk for _ in range(400)]
+    drawn = [
+        statement_next_for(conversation=conversation, participant=fresh, rng=rng).pk
+        for _ in range(400)
+    ]
     best = max(run.priorities, key=run.priorities.get)
     worst = min(run.priorities, key=run.priorities.get)
     assert drawn.count(int(best)) > drawn.count(int(worst))
@@ -155,7 +179,9 @@ def test_manual_recluster_command_prints_k_sizes_and_timings(db):
     assert "k = " in text and "group sizes" in text and "timings" in text
 
 
-def test_recompute_request_inside_rolled_back_transaction_does_nothing(db, django_capture_on_commit_callbacks):
+def test_recompute_request_inside_rolled_back_transaction_does_nothing(
+    db, django_capture_on_commit_callbacks
+):
     conversation = make_voted_conversation(5)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         try:

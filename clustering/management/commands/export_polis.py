@@ -7,7 +7,9 @@ from statements.models import Conversation
 
 
 class Command(BaseCommand):
-    help = "Write summary.csv, comments.csv, votes.csv, participants-votes.csv and comment-groups.csv."
+    help = (
+        "Write summary.csv, comments.csv, votes.csv, participants-votes.csv and comment-groups.csv."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("slug")

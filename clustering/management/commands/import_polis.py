@@ -22,7 +22,9 @@ class ProgressBar:
         self.last = now
         share = done / total if total else 1.0
         filled = int(share * self.width)
-        self.stream.write(f"\r{label:>12} [{'#' * filled}{'.' * (self.width - filled)}] {done:>9}/{total}")
+        self.stream.write(
+            f"\r{label:>12} [{'#' * filled}{'.' * (self.width - filled)}] {done:>9}/{total}"
+        )
         if done >= total:
             self.stream.write("\n")
         self.stream.flush()
@@ -33,8 +35,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("directory")
-        parser.add_argument("--slug", default=None, help="address of the new conversation (default: folder name)")
-        parser.add_argument("--no-recluster", action="store_true", help="do not compute opinion groups now")
+        parser.add_argument(
+            "--slug", default=None, help="address of the new conversation (default: folder name)"
+        )
+        parser.add_argument(
+            "--no-recluster", action="store_true", help="do not compute opinion groups now"
+        )
         parser.add_argument("--quiet-progress", action="store_true")
 
     def handle(self, *args, directory, slug, no_recluster, quiet_progress, **options):
@@ -46,6 +52,8 @@ class Command(BaseCommand):
             raise CommandError(f"Not imported: {error}") from None
         self.stdout.write(f"imported {conversation.slug} in {time.perf_counter() - started:.1f} s")
         if not no_recluster:
-            run = conversation_recluster(conversation_id=conversation.pk, trigger=ClusteringRun.Trigger.COMMAND)
+            run = conversation_recluster(
+                conversation_id=conversation.pk, trigger=ClusteringRun.Trigger.COMMAND
+            )
             for line in run_report(run):
                 self.stdout.write(line)
