@@ -24,7 +24,9 @@ PRODUCTION = {
 
 
 def run_production(*args):
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+    # Not production: DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests for their live server.
+    dropped = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {key: value for key, value in os.environ.items() if key not in dropped}
     env.update(PRODUCTION)
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
