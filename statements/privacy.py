@@ -48,7 +48,9 @@ def participant_find(*, conversation: Conversation, reference: str) -> Participa
             return found
     found = queryset.filter(xid=reference).first() if reference else None
     if found is None:
-        raise Participant.DoesNotExist(f"No participant {reference!r} in conversation {conversation.slug!r}.")
+        raise Participant.DoesNotExist(
+            f"No participant {reference!r} in conversation {conversation.slug!r}."
+        )
     return found
 
 
@@ -60,7 +62,9 @@ def participant_forget(*, participant: Participant) -> ForgetOutcome:
         votes = Vote.objects.filter(participant=participant).delete()[0]
         vote_log = VoteLog.objects.filter(participant=participant).delete()[0]
         deleted = 0
-        for statement in Statement.objects.filter(author=participant).exclude(status=Statement.Status.PUBLISHED):
+        for statement in Statement.objects.filter(author=participant).exclude(
+            status=Statement.Status.PUBLISHED
+        ):
             try:
                 with transaction.atomic():
                     statement.delete()  # moderation log entries about it go with it (cascade)
@@ -68,7 +72,9 @@ def participant_forget(*, participant: Participant) -> ForgetOutcome:
             except ProtectedError:
                 # Another decision points at it as the duplicate; keep the text, drop the author.
                 pass
-        unlinked = Statement.objects.filter(author=participant).update(author=None, original_text=F("text"))
+        unlinked = Statement.objects.filter(author=participant).update(
+            author=None, original_text=F("text")
+        )
         participant.delete()
         conversation_recluster_request(conversation_id=conversation_id)
     return ForgetOutcome(pseudonym, votes, vote_log, deleted, unlinked)

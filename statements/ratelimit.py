@@ -27,7 +27,9 @@ logger = logging.getLogger(__name__)
 class RateLimited(VoxitError):
     status_code = 429
     code = "rate_limited"
-    default_message = gettext_lazy("You are going faster than we can take in. Wait a moment and try again.")
+    default_message = gettext_lazy(
+        "You are going faster than we can take in. Wait a moment and try again."
+    )
 
     def __init__(self, message=None, *, retry_after: int = 60):
         self.retry_after = retry_after
@@ -46,7 +48,10 @@ class Limit:
 
 LIMITS = {
     "vote": (Limit("RATE_LIMIT_VOTES_PER_MINUTE", 60), Limit("RATE_LIMIT_IP_VOTES_PER_MINUTE", 60)),
-    "statement": (Limit("RATE_LIMIT_STATEMENTS_PER_HOUR", 3600), Limit("RATE_LIMIT_IP_STATEMENTS_PER_HOUR", 3600)),
+    "statement": (
+        Limit("RATE_LIMIT_STATEMENTS_PER_HOUR", 3600),
+        Limit("RATE_LIMIT_IP_STATEMENTS_PER_HOUR", 3600),
+    ),
 }
 
 
@@ -54,7 +59,11 @@ def client_address(request) -> str:
     """The client's address; behind TRUSTED_PROXY_COUNT proxies, the one the outermost proxy saw."""
     proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
     if proxies:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "") or "unknown"
@@ -77,7 +86,9 @@ def _redis():
     if client is None:
         import redis
 
-        client = _redis_clients[url] = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        client = _redis_clients[url] = redis.Redis.from_url(
+            url, socket_connect_timeout=0.5, socket_timeout=0.5
+        )
     return client
 
 
@@ -158,19 +169,28 @@ def participant_key_for(request, conversation) -> str | None:
 def limited_response(request, error: RateLimited, *, as_json: bool):
     """The 429 answer: JSON for the API and scripts, the error page for browsers."""
     if as_json:
-        response = JsonResponse({"code": error.code, "detail": str(error.message), "retry_after": error.retry_after})
+        response = JsonResponse(
+            {"code": error.code, "detail": str(error.message), "retry_after": error.retry_after}
+        )
         response.status_code = 429
     else:
-        response = render(request, "errors/429.html", {"message": error.message, "retry_after": error.retry_after}, status=429)
+        response = render(
+            request,
+            "errors/429.html",
+            {"message": error.message, "retry_after": error.retry_after},
+            status=429,
+        )
     response["Retry-After"] = str(error.retry_after)
     return response
 
 
 def wants_json(request) -> bool:
     accept = request.headers.get("Accept", "")
-    return request.path.startswith("/api/") or (
-        "application/json" in accept and "text/html" not in accept
-    ) or request.content_type == "application/json"
+    return (
+        request.path.startswith("/api/")
+        or ("application/json" in accept and "text/html" not in accept)
+        or request.content_type == "application/json"
+    )
 
 
 def rate_limited(action: str):
@@ -186,7 +206,9 @@ def rate_limited(action: str):
 
                 conversation = selectors.conversation_get_visible(slug=slug, user=request.user)
                 try:
-                    check(request, action, participant_key=participant_key_for(request, conversation))
+                    check(
+                        request, action, participant_key=participant_key_for(request, conversation)
+                    )
                 except RateLimited as error:
                     return limited_response(request, error, as_json=wants_json(request))
             return view(request, *args, slug=slug, **kwargs)
@@ -264,7 +286,9 @@ class RequestBodyLimitMiddleware:
         except ValueError:
             length = 0
         if limit and length > limit and not request.content_type.startswith("multipart/"):
-            message = _("The request is too large. A statement is at most a few hundred characters.")
+            message = _(
+                "The request is too large. A statement is at most a few hundred characters."
+            )
             if wants_json(request):
                 response = JsonResponse({"code": "too_large", "detail": message}, status=413)
             else:

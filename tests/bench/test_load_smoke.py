@@ -26,14 +26,41 @@ def test_load_benchmark_smoke_run_loses_no_vote(db):
     url = urlunsplit(urlsplit(url)._replace(path="/voxit_bench_smoke"))
     env = {**os.environ, "DATABASE_URL": url}
     result = subprocess.run(
-        [sys.executable, "-m", "bench.load", "--residents", "2", "--seconds", "2", "--statements", "20",
-         "--pgbench-seconds", "1", "--redis-url", "none", "--json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240,
+        [
+            sys.executable,
+            "-m",
+            "bench.load",
+            "--residents",
+            "2",
+            "--seconds",
+            "2",
+            "--statements",
+            "20",
+            "--pgbench-seconds",
+            "1",
+            "--redis-url",
+            "none",
+            "--json",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(figures) == {
-        "votes_per_s", "p50_ms", "p95_ms", "p99_ms", "errors", "acknowledged", "stored", "lost", "pgbench_tps", "share"
+        "votes_per_s",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "errors",
+        "acknowledged",
+        "stored",
+        "lost",
+        "pgbench_tps",
+        "share",
     }
     assert figures["acknowledged"] > 0
     assert figures["lost"] == 0

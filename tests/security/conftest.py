@@ -29,7 +29,9 @@ def post_json(client, path, body, **extra):
 
 
 def make_user(username, *, staff=False, superuser=False, moderator=False, report_viewer=False):
-    user = get_user_model().objects.create_user(username, password=PASSWORD, is_staff=staff, is_superuser=superuser)
+    user = get_user_model().objects.create_user(
+        username, password=PASSWORD, is_staff=staff, is_superuser=superuser
+    )
     if moderator:
         from moderation.permissions import moderators_group_ensure
 

@@ -60,11 +60,17 @@ def report_figures():
 @settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
     derandomize=True,
 )
 @pytest.mark.django_db
-def test_api_answers_every_generated_request_without_server_error_and_as_documented(case, fuzz_conversation):
+def test_api_answers_every_generated_request_without_server_error_and_as_documented(
+    case, fuzz_conversation
+):
     if "slug" in (case.path_parameters or {}):
         case.path_parameters["slug"] = SLUG
     CASES["run"] += 1
@@ -72,7 +78,12 @@ def test_api_answers_every_generated_request_without_server_error_and_as_documen
         case.call_and_validate(
             headers={"Host": "localhost", "X-CSRFToken": CSRF},
             cookies={"csrftoken": CSRF},
-            checks=[not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance],
+            checks=[
+                not_a_server_error,
+                response_schema_conformance,
+                status_code_conformance,
+                content_type_conformance,
+            ],
         )
     except Exception:
         CASES["failed"] += 1

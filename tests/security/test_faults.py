@@ -54,7 +54,17 @@ class RedisServer:
 
     def start(self):
         self.process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -86,7 +96,10 @@ def _reset_broker_connections():
 
 @pytest.fixture
 def private_redis():
-    require(shutil.which("redis-server") is not None, "needs redis-server on PATH (apt-get install redis-server)")
+    require(
+        shutil.which("redis-server") is not None,
+        "needs redis-server on PATH (apt-get install redis-server)",
+    )
     server = RedisServer()
     server.start()
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
@@ -107,26 +120,39 @@ def test_redis_down_voting_submission_and_moderation_work_and_the_sweep_catches_
     require_postgres, transactional_db, private_redis
 ):
     conversation = make_conversation("redis-down")
-    statements = [services.statement_seed(conversation=conversation, text=f"Väite {n}") for n in range(3)]
+    statements = [
+        services.statement_seed(conversation=conversation, text=f"Väite {n}") for n in range(3)
+    ]
     conversation_recluster(conversation_id=conversation.pk)
     before = run_latest_succeeded(conversation_id=conversation.pk)
     private_redis.stop()
 
     resident = Client(raise_request_exception=False, HTTP_HOST="localhost")
     started = time.monotonic()
-    votes = [post_json(resident, api("votes", conversation), {"statement": s.pk, "choice": "agree"}) for s in statements]
+    votes = [
+        post_json(resident, api("votes", conversation), {"statement": s.pk, "choice": "agree"})
+        for s in statements
+    ]
     assert [response.status_code for response in votes] == [201, 201, 201]
-    submitted = post_json(resident, api("statements", conversation), {"text": "Uusi ehdotus kun Redis on alhaalla"})
+    submitted = post_json(
+        resident, api("statements", conversation), {"text": "Uusi ehdotus kun Redis on alhaalla"}
+    )
     assert submitted.status_code == 201
     moderator = logged_in(make_user("mod", moderator=True))
     moderator.raise_request_exception = False
     page = moderator.get("/moderation/queue/")
     assert page.status_code == 200
-    decided = moderator.post(f"/moderation/s/{submitted.json()['id']}/decide/", {"decision": "approve"})
+    decided = moderator.post(
+        f"/moderation/s/{submitted.json()['id']}/decide/", {"decision": "approve"}
+    )
     assert decided.status_code == 302
     assert Statement.objects.get(pk=submitted.json()["id"]).status == "published"
     assert time.monotonic() - started < 60
-    assert Vote.objects.filter(conversation=conversation).count() == VoteLog.objects.filter(conversation=conversation).count() == 3
+    assert (
+        Vote.objects.filter(conversation=conversation).count()
+        == VoteLog.objects.filter(conversation=conversation).count()
+        == 3
+    )
     # No recompute could be queued: the latest result is still the one from before.
     assert run_latest_succeeded(conversation_id=conversation.pk).pk == before.pk
 
@@ -137,8 +163,12 @@ def test_redis_down_voting_submission_and_moderation_work_and_the_sweep_catches_
     assert conversation.pk in conversations_recluster_stale()
     import redis
 
-    assert redis.Redis.from_url(private_redis.url).llen("celery") >= 1  # the sweep queued the recompute
-    run = conversation_recluster_coalesced(conversation_id=conversation.pk)  # what the worker then runs
+    assert (
+        redis.Redis.from_url(private_redis.url).llen("celery") >= 1
+    )  # the sweep queued the recompute
+    run = conversation_recluster_coalesced(
+        conversation_id=conversation.pk
+    )  # what the worker then runs
     assert run is not None and run.status == "succeeded" and run.n_votes == 3
 
 
@@ -156,9 +186,24 @@ def worker(private_redis, transactional_db):
         LOG_LEVEL="WARNING",
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "voxit", "worker", "-P", "solo", "--without-gossip",
-         "--without-mingle", "-l", "WARNING"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=None if IN_CI else subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "voxit",
+            "worker",
+            "-P",
+            "solo",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=None if IN_CI else subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 60
@@ -177,14 +222,18 @@ def _advisory_locks() -> int:
         return cursor.fetchone()[0]
 
 
-def test_worker_killed_mid_recompute_keeps_previous_result_and_the_next_run_succeeds(require_postgres, worker):
+def test_worker_killed_mid_recompute_keeps_previous_result_and_the_next_run_succeeds(
+    require_postgres, worker
+):
     from clustering.models import ReclusterState
     from clustering.tasks import conversation_recluster_task
 
     conversation = make_voted_conversation(2000, 30, slug="killed-worker")
     previous = conversation_recluster(conversation_id=conversation.pk)
     assert previous.status == "succeeded"
-    ReclusterState.objects.update_or_create(conversation_id=conversation.pk, defaults={"requested": 1, "handled": 0})
+    ReclusterState.objects.update_or_create(
+        conversation_id=conversation.pk, defaults={"requested": 1, "handled": 0}
+    )
     conversation_recluster_task.delay(conversation.pk)
     deadline = time.monotonic() + 60
     while not ClusteringRun.objects.filter(conversation=conversation, status="running").exists():
@@ -206,7 +255,11 @@ def test_worker_killed_mid_recompute_keeps_previous_result_and_the_next_run_succ
 
 def _kill_connection(pid: int) -> None:
     params = connection.get_connection_params()
-    keep = {key: params[key] for key in ("dbname", "user", "host", "port", "password") if params.get(key)}
+    keep = {
+        key: params[key]
+        for key in ("dbname", "user", "host", "port", "password")
+        if params.get(key)
+    }
     with psycopg.connect(**keep, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
 
@@ -225,20 +278,31 @@ def _backend_pid() -> int:
         return cursor.fetchone()[0]
 
 
-def test_lost_database_connection_answers_503_and_later_requests_succeed(require_postgres, transactional_db, monkeypatch):
+def test_lost_database_connection_answers_503_and_later_requests_succeed(
+    require_postgres, transactional_db, monkeypatch
+):
     conversation = make_conversation("db-lost")
-    first, second, third = (services.statement_seed(conversation=conversation, text=f"Väite {n}") for n in range(3))
+    first, second, third = (
+        services.statement_seed(conversation=conversation, text=f"Väite {n}") for n in range(3)
+    )
     resident = Client(raise_request_exception=False, HTTP_HOST="localhost")
     resident.get(f"/c/{conversation.slug}/")
     monkeypatch.setitem(connection.settings_dict, "CONN_HEALTH_CHECKS", False)
     try:
         # Killed between requests: the next request fails cleanly, the one after reconnects.
         _kill_connection(_backend_pid())
-        failed = post_json(resident, api("votes", conversation), {"statement": first.pk, "choice": "agree"})
+        failed = post_json(
+            resident, api("votes", conversation), {"statement": first.pk, "choice": "agree"}
+        )
         assert failed.status_code == 503
         assert failed.json()["code"] == "service_unavailable" and failed.json()["detail"]
         end_of_request()
-        assert post_json(resident, api("votes", conversation), {"statement": first.pk, "choice": "agree"}).status_code == 201
+        assert (
+            post_json(
+                resident, api("votes", conversation), {"statement": first.pk, "choice": "agree"}
+            ).status_code
+            == 201
+        )
 
         # Killed in the middle of a request, after the vote: the resident gets a 503, the vote and its
         # log entry are both there (one statement), and nothing is half-written.
@@ -251,7 +315,9 @@ def test_lost_database_connection_answers_503_and_later_requests_succeed(require
             return real(**kwargs)
 
         monkeypatch.setattr(selectors, "statement_next_with_progress", dies_midway)
-        midway = post_json(resident, api("votes", conversation), {"statement": second.pk, "choice": "pass"})
+        midway = post_json(
+            resident, api("votes", conversation), {"statement": second.pk, "choice": "pass"}
+        )
         assert midway.status_code == 503
         end_of_request()
         monkeypatch.setattr(selectors, "statement_next_with_progress", real)
@@ -261,7 +327,12 @@ def test_lost_database_connection_answers_503_and_later_requests_succeed(require
         assert page.status_code == 503
         assert "<h1>" in page.content.decode() and page["Retry-After"]
         end_of_request()
-        assert post_json(resident, api("votes", conversation), {"statement": third.pk, "choice": "disagree"}).status_code == 201
+        assert (
+            post_json(
+                resident, api("votes", conversation), {"statement": third.pk, "choice": "disagree"}
+            ).status_code
+            == 201
+        )
         assert Vote.objects.count() == VoteLog.objects.count() == 3
     finally:
         connection.close()
@@ -286,7 +357,9 @@ def _concurrently(count, action):
     return results
 
 
-def test_double_submissions_leave_one_vote_one_participant_and_one_statement(require_postgres, transactional_db):
+def test_double_submissions_leave_one_vote_one_participant_and_one_statement(
+    require_postgres, transactional_db
+):
     conversation = make_conversation("double")
     statement = services.statement_seed(conversation=conversation, text="Tuplaklikattu väite")
     resident = browser()
@@ -296,7 +369,9 @@ def test_double_submissions_leave_one_vote_one_participant_and_one_statement(req
     def vote():
         client = browser()
         client.cookies = cookies
-        return post_json(client, api("votes", conversation), {"statement": statement.pk, "choice": "agree"}).status_code
+        return post_json(
+            client, api("votes", conversation), {"statement": statement.pk, "choice": "agree"}
+        ).status_code
 
     assert _concurrently(4, vote) == [201] * 4
     assert Participant.objects.filter(conversation=conversation).count() == 1
@@ -305,7 +380,9 @@ def test_double_submissions_leave_one_vote_one_participant_and_one_statement(req
     def submit():
         client = browser()
         client.cookies = cookies
-        return post_json(client, api("statements", conversation), {"text": "Sama ehdotus kahdesti"}).status_code
+        return post_json(
+            client, api("statements", conversation), {"text": "Sama ehdotus kahdesti"}
+        ).status_code
 
     statuses = _concurrently(4, submit)
     assert sorted(statuses) == [201, 409, 409, 409]

@@ -18,7 +18,7 @@ from tests.security.conftest import api, browser, logged_in, make_user, post_jso
 pytestmark = pytest.mark.django_db
 
 SCRIPT = '<script>alert("xss")</script>'
-PAYLOAD = SCRIPT + ' <img src=x onerror=alert(1)> "\'><svg onload=alert(2)> & done'
+PAYLOAD = SCRIPT + " <img src=x onerror=alert(1)> \"'><svg onload=alert(2)> & done"
 DANGEROUS = (SCRIPT, "<img src=x onerror", "<svg onload")
 
 
@@ -34,10 +34,14 @@ def assert_escaped(response, *, shows_text=True):
 @pytest.fixture
 def hostile_conversation(db):
     """Every statement's text is a script payload; votes planted so a report and map exist."""
-    conversation = make_voted_conversation(24, 6, slug="hostile", show_results=True, max_statement_length=1000)
+    conversation = make_voted_conversation(
+        24, 6, slug="hostile", show_results=True, max_statement_length=1000
+    )
     for number, statement in enumerate(Statement.objects.filter(conversation=conversation)):
         text = f"{PAYLOAD} {number}"
-        Statement.objects.filter(pk=statement.pk).update(text=text, text_fi=text, text_key=text.casefold())
+        Statement.objects.filter(pk=statement.pk).update(
+            text=text, text_fi=text, text_key=text.casefold()
+        )
     run = conversation_recluster(conversation_id=conversation.pk)
     assert run.status == "succeeded", run.error if hasattr(run, "error") else run.status
     return conversation
@@ -49,12 +53,22 @@ def test_every_page_that_shows_statement_text_escapes_it(hostile_conversation):
     resident = browser()
     assert_escaped(resident.get(f"/c/{slug}/"))
     published = Statement.objects.filter(conversation=conversation).first()
-    assert resident.post(f"/c/{slug}/vote/", {"statement": published.pk, "choice": "agree"}).status_code == 302
+    assert (
+        resident.post(
+            f"/c/{slug}/vote/", {"statement": published.pk, "choice": "agree"}
+        ).status_code
+        == 302
+    )
     assert_escaped(resident.get(f"/c/{slug}/s/{published.pk}/"))
     assert_escaped(resident.get(f"/c/{slug}/answers/"))
     # Similar published statements are offered first (escaped), then the resident sends anyway.
     assert_escaped(resident.post(f"/c/{slug}/statements/new/", {"text": PAYLOAD + " mine"}))
-    assert resident.post(f"/c/{slug}/statements/new/", {"text": PAYLOAD + " mine", "confirm": "1"}).status_code == 302
+    assert (
+        resident.post(
+            f"/c/{slug}/statements/new/", {"text": PAYLOAD + " mine", "confirm": "1"}
+        ).status_code
+        == 302
+    )
     assert_escaped(resident.get(f"/c/{slug}/statements/mine/"))
     # A duplicate of a published statement is shown back to its author, with similar ones.
     duplicate = resident.post(f"/c/{slug}/statements/new/", {"text": published.text})
@@ -75,8 +89,12 @@ def test_every_page_that_shows_statement_text_escapes_it(hostile_conversation):
     staff = logged_in(make_user("staff", staff=True, superuser=True))
     report = staff.get(f"/reports/{slug}/")
     assert_escaped(report)
-    assert "<svg" in report.content.decode()  # the opinion map is inline; its titles were escaped above
-    assert_escaped(staff.get(f"/admin/statements/statement/?conversation__id__exact={conversation.pk}"))
+    assert (
+        "<svg" in report.content.decode()
+    )  # the opinion map is inline; its titles were escaped above
+    assert_escaped(
+        staff.get(f"/admin/statements/statement/?conversation__id__exact={conversation.pk}")
+    )
     assert_escaped(staff.get(f"/admin/statements/statement/{published.pk}/change/"))
 
 
@@ -84,7 +102,9 @@ def test_api_returns_markup_as_plain_json_text(hostile_conversation):
     resident = browser()
     body = resident.get(api("next", hostile_conversation)).json()
     assert body["statement"]["text"].startswith(SCRIPT)
-    assert resident.get(api("next", hostile_conversation))["Content-Type"].startswith("application/json")
+    assert resident.get(api("next", hostile_conversation))["Content-Type"].startswith(
+        "application/json"
+    )
 
 
 @pytest.mark.parametrize(
@@ -104,7 +124,9 @@ def test_unusual_characters_are_stored_safely_through_api_and_form(conversation,
     assert response.status_code == 201, response.content
     assert Statement.objects.get(pk=response.json()["id"]).text == stored
     Statement.objects.all().delete()
-    assert browser().post(f"/c/{conversation.slug}/statements/new/", {"text": text}).status_code == 302
+    assert (
+        browser().post(f"/c/{conversation.slug}/statements/new/", {"text": text}).status_code == 302
+    )
     assert Statement.objects.get().text == stored
 
 
@@ -119,14 +141,38 @@ def test_text_that_is_only_invisible_is_refused_with_a_message(conversation, tex
 
 
 def test_nul_bytes_in_ids_urls_and_logins_never_cause_a_server_error(conversation):
-    statement = services.statement_seed(conversation=conversation, text="Kirjasto auki sunnuntaisin")
+    statement = services.statement_seed(
+        conversation=conversation, text="Kirjasto auki sunnuntaisin"
+    )
     resident = Client(raise_request_exception=False, HTTP_HOST="localhost")
-    assert post_json(resident, api("votes", conversation), {"statement": f"{statement.pk}\x00", "choice": "agree"}).status_code == 404
-    assert post_json(resident, api("votes", conversation), {"statement": statement.pk, "choice": "agree\x00"}).status_code == 400
-    assert resident.post(f"/c/{conversation.slug}/vote/", {"statement": f"{statement.pk}\x00", "choice": "agree"}).status_code == 302
+    assert (
+        post_json(
+            resident,
+            api("votes", conversation),
+            {"statement": f"{statement.pk}\x00", "choice": "agree"},
+        ).status_code
+        == 404
+    )
+    assert (
+        post_json(
+            resident, api("votes", conversation), {"statement": statement.pk, "choice": "agree\x00"}
+        ).status_code
+        == 400
+    )
+    assert (
+        resident.post(
+            f"/c/{conversation.slug}/vote/", {"statement": f"{statement.pk}\x00", "choice": "agree"}
+        ).status_code
+        == 302
+    )
     assert resident.get(f"/c/{conversation.slug}%00/").status_code == 404
     assert resident.get(f"/c/{conversation.slug}/?lang=fi%00").status_code == 200
-    assert resident.post("/accounts/login/", {"username": "admin\x00", "password": "x\x00"}).status_code == 200
+    assert (
+        resident.post(
+            "/accounts/login/", {"username": "admin\x00", "password": "x\x00"}
+        ).status_code
+        == 200
+    )
     assert not Vote.objects.exists()
 
 
@@ -155,7 +201,11 @@ def test_a_ten_megabyte_body_is_refused_with_a_message_not_read(conversation):
     response = post_json(resident, api("statements", conversation), {"text": huge})
     assert response.status_code == 413
     assert response.json()["detail"]
-    page = resident.post(f"/c/{conversation.slug}/statements/new/", f"text={huge}", content_type="application/x-www-form-urlencoded")
+    page = resident.post(
+        f"/c/{conversation.slug}/statements/new/",
+        f"text={huge}",
+        content_type="application/x-www-form-urlencoded",
+    )
     assert page.status_code == 413
     assert "<h1>" in page.content.decode()
     multipart = resident.post(f"/c/{conversation.slug}/statements/new/", {"text": huge})
@@ -166,17 +216,25 @@ def test_a_ten_megabyte_body_is_refused_with_a_message_not_read(conversation):
 def test_wrong_encodings_are_refused_or_stored_without_a_server_error(conversation):
     resident = Client(raise_request_exception=False, HTTP_HOST="localhost")
     path = api("statements", conversation)
-    invalid_utf8 = resident.post(path, b'{"text": "\xff\xfe broken \xe4"}', content_type="application/json")
+    invalid_utf8 = resident.post(
+        path, b'{"text": "\xff\xfe broken \xe4"}', content_type="application/json"
+    )
     assert invalid_utf8.status_code == 400
     assert invalid_utf8.json()["detail"]
-    latin1 = resident.post(path, '{"text": "Hämeentie"}', content_type="application/json; charset=latin-1")
+    latin1 = resident.post(
+        path, '{"text": "Hämeentie"}', content_type="application/json; charset=latin-1"
+    )
     assert latin1.status_code in (201, 400, 415)
-    utf16 = resident.post(path, json.dumps({"text": "Kävelykatu"}).encode("utf-16"), content_type="application/json")
+    utf16 = resident.post(
+        path, json.dumps({"text": "Kävelykatu"}).encode("utf-16"), content_type="application/json"
+    )
     assert utf16.status_code in (201, 400)
     not_json = resident.post(path, b"text=plain", content_type="text/plain")
     assert not_json.status_code == 415
     form = resident.post(
-        f"/c/{conversation.slug}/statements/new/", b"text=H%E4meentie%FF", content_type="application/x-www-form-urlencoded"
+        f"/c/{conversation.slug}/statements/new/",
+        b"text=H%E4meentie%FF",
+        content_type="application/x-www-form-urlencoded",
     )
     assert form.status_code in (302, 400)
 
@@ -185,5 +243,7 @@ def test_a_conversation_of_another_participant_cannot_be_written_through_ids(con
     other = make_conversation()
     foreign = services.statement_seed(conversation=other, text="Toisen keskustelun väite")
     make_participant(conversation)
-    response = post_json(browser(), api("votes", conversation), {"statement": foreign.pk, "choice": "agree"})
+    response = post_json(
+        browser(), api("votes", conversation), {"statement": foreign.pk, "choice": "agree"}
+    )
     assert response.status_code == 404

@@ -16,7 +16,15 @@ from tests.security.conftest import browser, logged_in, make_user
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("anonymous", "resident", "other_resident", "moderator", "report_viewer", "staff", "superuser")
+ROLES = (
+    "anonymous",
+    "resident",
+    "other_resident",
+    "moderator",
+    "report_viewer",
+    "staff",
+    "superuser",
+)
 
 # GET status per role, in ROLES order. 302 = sent to the login page (or, for redirects, elsewhere).
 GET = {
@@ -115,11 +123,15 @@ def world(db):
     for client in clients.values():
         client.raise_request_exception = False
     pending = Statement.objects.pending().get(conversation=alpha)
-    rejected = services.statement_submit(
-        participant=pending.author, text="Hylätty ehdotus alfassa"
-    )
+    rejected = services.statement_submit(participant=pending.author, text="Hylätty ehdotus alfassa")
     statement_reject(statement_id=rejected.pk, moderator=moderator, reason="off_topic")
-    return {"alpha": alpha, "draft": draft, "published": published, "pending": pending, "clients": clients}
+    return {
+        "alpha": alpha,
+        "draft": draft,
+        "published": published,
+        "pending": pending,
+        "clients": clients,
+    }
 
 
 def url_arguments(name: str) -> set[str]:
@@ -160,7 +172,13 @@ def test_admin_model_pages(world):
             url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{page}")
             for role in ROLES:
                 status = world["clients"][role].get(url).status_code
-                if role in ("anonymous", "resident", "other_resident", "moderator", "report_viewer"):
+                if role in (
+                    "anonymous",
+                    "resident",
+                    "other_resident",
+                    "moderator",
+                    "report_viewer",
+                ):
                     ok = status == 302  # not staff: the admin sends them to the login page
                 elif role == "superuser":
                     ok = status in (200, 403)  # 403: adding is switched off for some models
@@ -195,7 +213,11 @@ def test_a_resident_reads_only_their_own_votes_and_statements(world):
     assert other.get("/api/v1/conversations/alpha/statements/mine/").json() == []
     assert world["pending"].text not in other.get("/c/alpha/statements/mine/").content.decode()
     for client in (other, world["clients"]["anonymous"]):
-        for path in ("/c/alpha/", "/api/v1/conversations/alpha/next/", f"/c/alpha/s/{world['pending'].pk}/"):
+        for path in (
+            "/c/alpha/",
+            "/api/v1/conversations/alpha/next/",
+            f"/c/alpha/s/{world['pending'].pk}/",
+        ):
             assert world["pending"].text not in client.get(path).content.decode()
     assert world["pending"].text in resident.get("/c/alpha/statements/mine/").content.decode()
 

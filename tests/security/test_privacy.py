@@ -25,11 +25,19 @@ def test_forget_participant_erases_votes_log_and_unpublished_statements_and_the_
     django_capture_on_commit_callbacks,
 ):
     conversation = make_voted_conversation(20, 6, slug="forget-me")
-    target = Participant.objects.filter(conversation=conversation, votes__isnull=False).distinct().first()
+    target = (
+        Participant.objects.filter(conversation=conversation, votes__isnull=False)
+        .distinct()
+        .first()
+    )
     moderator = make_user("mod", moderator=True)
-    published = services.statement_submit(participant=target, text="Julkaistava ehdotus, jossa on Matti Meikäläinen")
+    published = services.statement_submit(
+        participant=target, text="Julkaistava ehdotus, jossa on Matti Meikäläinen"
+    )
     statement_approve(statement_id=published.pk, moderator=moderator, text="Julkaistava ehdotus")
-    rejected = services.statement_submit(participant=target, text="Hylättävä ehdotus aiheen vierestä")
+    rejected = services.statement_submit(
+        participant=target, text="Hylättävä ehdotus aiheen vierestä"
+    )
     statement_reject(statement_id=rejected.pk, moderator=moderator, reason="off_topic")
     pending = services.statement_submit(participant=target, text="Odottava ehdotus")
     other_votes = Vote.objects.exclude(participant=target).count()
@@ -45,9 +53,17 @@ def test_forget_participant_erases_votes_log_and_unpublished_statements_and_the_
     assert not VoteLog.objects.filter(participant_id=target.pk).exists()
     assert not Statement.objects.filter(pk__in=[rejected.pk, pending.pk]).exists()
     kept = Statement.objects.get(pk=published.pk)
-    assert (kept.author, kept.text, kept.original_text) == (None, "Julkaistava ehdotus", "Julkaistava ehdotus")
+    assert (kept.author, kept.text, kept.original_text) == (
+        None,
+        "Julkaistava ehdotus",
+        "Julkaistava ehdotus",
+    )
     assert Vote.objects.count() == other_votes
-    run = ClusteringRun.objects.filter(conversation=conversation, status="succeeded").order_by("-pk").first()
+    run = (
+        ClusteringRun.objects.filter(conversation=conversation, status="succeeded")
+        .order_by("-pk")
+        .first()
+    )
     assert run is not None
     assert target.pk not in run_result(run).participant_ids.tolist()
 
@@ -69,11 +85,17 @@ def test_browser_links_are_removed_after_the_retention_period_and_answers_stay(d
     recent = make_conversation(opens_delta=timedelta(days=-40), closes_delta=timedelta(days=-29))
     still_open = make_conversation()
     statement = Statement.objects.create(
-        conversation=old, text="Vanha väite", text_key="vanha väite", origin="seed", status="published",
+        conversation=old,
+        text="Vanha väite",
+        text_key="vanha väite",
+        origin="seed",
+        status="published",
         published_at=now - timedelta(days=60),
     )
     old_participant = make_participant(old)
-    Vote.objects.create(conversation=old, participant=old_participant, statement=statement, choice=1)
+    Vote.objects.create(
+        conversation=old, participant=old_participant, statement=statement, choice=1
+    )
     for conversation in (recent, still_open):
         make_participant(conversation)
 
@@ -94,7 +116,9 @@ def test_browser_links_are_removed_after_the_retention_period_and_answers_stay(d
 def test_a_browser_whose_link_expired_no_longer_sees_its_old_answers(conversation):
     from tests.security.conftest import browser
 
-    statement = services.statement_seed(conversation=conversation, text="Kirjastot auki myös sunnuntaisin")
+    statement = services.statement_seed(
+        conversation=conversation, text="Kirjastot auki myös sunnuntaisin"
+    )
     resident = browser()
     resident.post(f"/c/{conversation.slug}/vote/", {"statement": statement.pk, "choice": "agree"})
     assert statement.text in resident.get(f"/c/{conversation.slug}/answers/").content.decode()

@@ -28,7 +28,9 @@ def run_production(*args):
     dropped = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
     env = {key: value for key, value in os.environ.items() if key not in dropped}
     env.update(PRODUCTION)
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_production_settings_pass_check_deploy_without_warnings():
@@ -80,11 +82,19 @@ def test_https_headers_behind_the_tls_proxy(production_pages):
     assert headers["Referrer-Policy"] == "same-origin"
     assert headers["X-Frame-Options"] == "DENY"
     csp = headers["Content-Security-Policy"]
-    for directive in ("default-src 'self'", "script-src 'self'", "object-src 'none'", "base-uri 'none'"):
+    for directive in (
+        "default-src 'self'",
+        "script-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+    ):
         assert directive in csp
     assert "unsafe-inline" not in csp
     assert production_pages["plain-http"] == 301  # plain HTTP is redirected to HTTPS
-    assert production_pages["health-plain-http"] in (200, 503)  # the load balancer's probe is exempt
+    assert production_pages["health-plain-http"] in (
+        200,
+        503,
+    )  # the load balancer's probe is exempt
 
 
 def test_only_configured_hosts_may_embed_conversations(production_pages):
@@ -96,7 +106,10 @@ def test_only_configured_hosts_may_embed_conversations(production_pages):
 
 
 def test_cookies_are_secure_httponly_and_samesite_in_production(production_pages):
-    cookies = {**production_pages["/c/embed/"]["cookies"], **production_pages["/accounts/login/"]["cookies"]}
+    cookies = {
+        **production_pages["/c/embed/"]["cookies"],
+        **production_pages["/accounts/login/"]["cookies"],
+    }
     participant = cookies["voxit_participant"]
     assert participant["secure"] and participant["httponly"] and participant["samesite"] == "Lax"
     csrf = cookies["csrftoken"]

@@ -12,11 +12,15 @@ pytestmark = pytest.mark.django_db
 
 
 def vote(client, conversation, statement, **extra):
-    return post_json(client, api("votes", conversation), {"statement": statement.pk, "choice": "agree"}, **extra)
+    return post_json(
+        client, api("votes", conversation), {"statement": statement.pk, "choice": "agree"}, **extra
+    )
 
 
 @override_settings(RATE_LIMIT_VOTES_PER_MINUTE=3, RATE_LIMIT_IP_VOTES_PER_MINUTE=0)
-def test_a_participant_past_the_vote_limit_gets_a_429_with_a_message_and_the_vote_is_not_stored(conversation):
+def test_a_participant_past_the_vote_limit_gets_a_429_with_a_message_and_the_vote_is_not_stored(
+    conversation,
+):
     statements = [make_seed(conversation, f"Statement {i}") for i in range(5)]
     resident = browser()
     assert [vote(resident, conversation, s).status_code for s in statements[:3]] == [201, 201, 201]
@@ -59,8 +63,16 @@ def test_the_html_vote_form_answers_429_with_a_page_in_the_residents_language(co
 def test_submission_limit_per_participant_in_api_and_form(conversation):
     resident = browser()
     for number in range(2):
-        assert post_json(resident, api("statements", conversation), {"text": f"My idea number {number}"}).status_code == 201
-    assert post_json(resident, api("statements", conversation), {"text": "A third idea"}).status_code == 429
+        assert (
+            post_json(
+                resident, api("statements", conversation), {"text": f"My idea number {number}"}
+            ).status_code
+            == 201
+        )
+    assert (
+        post_json(resident, api("statements", conversation), {"text": "A third idea"}).status_code
+        == 429
+    )
     page = resident.post(f"/c/{conversation.slug}/statements/new/", {"text": "A fourth idea"})
     assert page.status_code == 429
     assert Statement.objects.pending().count() == 2
@@ -72,14 +84,24 @@ def test_moderators_and_staff_are_not_limited(conversation):
     for user in (make_user("mod", moderator=True), make_user("staff", staff=True)):
         client = logged_in(user)
         for statement in statements:
-            assert client.post(f"/c/{conversation.slug}/vote/", {"statement": statement.pk, "choice": "pass"}).status_code == 302
+            assert (
+                client.post(
+                    f"/c/{conversation.slug}/vote/", {"statement": statement.pk, "choice": "pass"}
+                ).status_code
+                == 302
+            )
     assert Vote.objects.count() == 6
 
 
 @override_settings(
     RATE_LIMIT_VOTES_PER_MINUTE=1,
-    CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0",
-                        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}},
+    CACHES={
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    },
 )
 def test_limits_fail_open_when_the_cache_is_down(conversation):
     statements = [make_seed(conversation, f"Statement {i}") for i in range(3)]
@@ -99,15 +121,30 @@ def test_repeated_failed_logins_lock_the_account_out_for_that_address(db):
     make_user("moderator1", moderator=True)
     client = browser()
     for _attempt in range(3):
-        assert client.post("/accounts/login/", {"username": "moderator1", "password": "wrong"}).status_code == 200
-    locked = client.post("/accounts/login/?lang=en", {"username": "moderator1", "password": PASSWORD})
+        assert (
+            client.post(
+                "/accounts/login/", {"username": "moderator1", "password": "wrong"}
+            ).status_code
+            == 200
+        )
+    locked = client.post(
+        "/accounts/login/?lang=en", {"username": "moderator1", "password": PASSWORD}
+    )
     assert locked.status_code == 429
     assert "Too many failed login attempts" in locked.content.decode()
     assert "_auth_user_id" not in client.session
     # The same account from another address, and other accounts, still sign in.
-    assert browser(REMOTE_ADDR="10.9.9.9").post("/accounts/login/", {"username": "moderator1", "password": PASSWORD}).status_code == 302
+    assert (
+        browser(REMOTE_ADDR="10.9.9.9")
+        .post("/accounts/login/", {"username": "moderator1", "password": PASSWORD})
+        .status_code
+        == 302
+    )
     make_user("staff1", staff=True)
-    assert client.post("/accounts/login/", {"username": "staff1", "password": PASSWORD}).status_code == 302
+    assert (
+        client.post("/accounts/login/", {"username": "staff1", "password": PASSWORD}).status_code
+        == 302
+    )
 
 
 def test_admin_login_goes_through_the_throttled_login(client, db):
@@ -124,7 +161,9 @@ def test_limits_are_shared_through_redis(conversation):
     url = os.environ.get("TEST_REDIS_URL", "")
     require(bool(url), "needs Redis: set TEST_REDIS_URL=redis://127.0.0.1:6379/15")
     statements = [make_seed(conversation, f"Statement {i}") for i in range(3)]
-    with override_settings(REDIS_URL=url, RATE_LIMIT_VOTES_PER_MINUTE=2, RATE_LIMIT_IP_VOTES_PER_MINUTE=0):
+    with override_settings(
+        REDIS_URL=url, RATE_LIMIT_VOTES_PER_MINUTE=2, RATE_LIMIT_IP_VOTES_PER_MINUTE=0
+    ):
         from statements.ratelimit import _redis
 
         _redis().flushdb()

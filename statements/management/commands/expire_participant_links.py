@@ -10,9 +10,13 @@ class Command(BaseCommand):
     help = "Clear the cookie-to-participant link PARTICIPANT_LINK_RETENTION_DAYS after a conversation closes."
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int, default=None, help="override PARTICIPANT_LINK_RETENTION_DAYS")
+        parser.add_argument(
+            "--days", type=int, default=None, help="override PARTICIPANT_LINK_RETENTION_DAYS"
+        )
 
     def handle(self, *args, days, **options):
         days = settings.PARTICIPANT_LINK_RETENTION_DAYS if days is None else days
         count = participant_links_expire(days=days)
-        self.stdout.write(f"Unlinked {count} participants from their browsers (conversations closed over {days} days ago).")
+        self.stdout.write(
+            f"Unlinked {count} participants from their browsers (conversations closed over {days} days ago)."
+        )
