@@ -87,12 +87,10 @@ def conversation_export_polis(
         .order_by("pk")
         .values_list("pk", "text", "submitted_at", "status", "author_id")
     )
-    participants = list(
-        Participant.objects.filter(conversation=conversation)
-        .order_by("pk")
-        .values_list("pk", "xid")
+    participant_pks = list(
+        Participant.objects.filter(conversation=conversation).order_by("pk").values_list("pk", flat=True)
     )
-    ids = _Ids(conversation, [s[0] for s in statements], [p[0] for p in participants])
+    ids = _Ids(conversation, [s[0] for s in statements], participant_pks)
     p_votes, s_votes, choices = votes_load(conversation_id=conversation.pk)
     run = run_latest_succeeded(conversation_id=conversation.pk)
     result = run_result(run) if run is not None else None
@@ -166,7 +164,6 @@ def conversation_export_polis(
     if len(p_votes):
         matrix[p_idx, column_of_statement[s_idx]] = np.where(choices == -1, 2, choices)
     cells = np.asarray(["0", "1", "-1", ""])
-    xids = dict(participants)
     row_order = sorted(range(len(voters)), key=lambda r: ids.participant[int(voters[r])])
     with open_text("participants-votes.csv") as f:
         w = csv.writer(f, lineterminator="\n")
@@ -181,7 +178,9 @@ def conversation_export_polis(
             w.writerow(
                 [
                     ids.participant[pk],
-                    xids.get(pk) or "",
+                    # The column stays for Polis' layout but is always empty: an embedding site's
+                    # xid may identify a person, and exports carry pseudonymous ids only.
+                    "",
                     "" if group is None else group,
                     authored.get(pk, 0),
                     int((row != 3).sum()),

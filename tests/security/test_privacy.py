@@ -131,10 +131,6 @@ def test_a_browser_whose_link_expired_no_longer_sees_its_old_answers(conversatio
     assert Vote.objects.filter(statement=statement).count() == 1
 
 
-@pytest.mark.xfail(
-    reason="clustering/polis.py writes Participant.xid into participants-votes.csv; its owner blanks the column",
-    strict=False,
-)
 def test_polis_export_carries_pseudonymous_participant_ids_only(db):
     conversation = make_voted_conversation(12, 5, slug="export-privacy")
     for participant in Participant.objects.filter(conversation=conversation):
