@@ -13,12 +13,12 @@ from datetime import date, timedelta
 import numpy as np
 from django.db.models import Count
 from django.db.models.functions import TruncDate
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from clustering.math import ClusteringResult
 from clustering.models import ClusteringRun
 from clustering.selectors import run_latest, run_latest_succeeded, run_result
-from statements.models import Conversation, Participant, Statement, Vote, VoteLog
+from statements.models import LANGUAGE_CODES, Conversation, Participant, Statement, Vote, VoteLog
 
 SHAPES = ("circle", "square", "triangle", "diamond", "cross", "star")
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#7a5a00", "#56B4E9")
@@ -158,12 +158,15 @@ def conversation_report(*, conversation: Conversation, top: int = 5) -> Report:
     totals = _totals(conversation)
     status_labels = dict(Statement.Status.choices)
     rows: dict[int, StatementRow] = {}
-    for pk, text, status, is_meta in Statement.objects.filter(
+    language = (translation.get_language() or "fi")[:2]
+    translated = f"text_{language}" if language in LANGUAGE_CODES else "text"
+    for pk, text, in_language, status, is_meta in Statement.objects.filter(
         conversation=conversation
-    ).values_list("pk", "text", "status", "is_meta"):
+    ).values_list("pk", "text", translated, "status", "is_meta"):
         rows[pk] = StatementRow(
             pk=pk,
-            text=text,
+            # The reader's language where the statement has that translation, as residents see it.
+            text=in_language or text,
             status=status,
             status_label=str(status_labels.get(status, status)),
             is_meta=is_meta,

@@ -169,3 +169,16 @@ def test_results_link_only_when_results_are_shown(client, db):
     ).content.decode()
     assert "/results/" not in html
     make_participant(hidden)
+
+
+def test_report_shows_statements_in_the_readers_language(client, staff_user, voted):
+    statement = voted.statements.order_by("pk").first()
+    type(statement).objects.filter(pk=statement.pk).update(
+        text_sv="Planterat påstående på svenska", text_en="Planted statement in English"
+    )
+    client.force_login(staff_user)
+    url = reverse("reports:report", kwargs={"slug": voted.slug})
+    assert "Planted statement in English" in client.get(url + "?lang=en").content.decode()
+    assert "Planterat påstående på svenska" in client.get(url + "?lang=sv").content.decode()
+    finnish = client.get(url + "?lang=fi").content.decode()
+    assert "Planted statement in English" not in finnish
