@@ -56,10 +56,16 @@ def run_result(run: ClusteringRun) -> ClusteringResult:
     return _remember(_result_cache, key, ClusteringResult.from_json(text))
 
 
-def statement_weights_for(*, conversation, statement_ids: Sequence[int]) -> list[float]:
+_UNREAD = object()
+
+
+def statement_weights_for(
+    *, conversation, statement_ids: Sequence[int], latest_run=_UNREAD
+) -> list[float]:
     """Routing weight per candidate: the latest run's priority, 1 for statements not yet scored.
 
-    One small query (the latest run's id); its priorities are read once per process.
+    One small query (the latest succeeded run's id and finish time), unless the caller read that
+    pair already (``latest_run``, None when there is no run); priorities are read once per process.
     """
     key = (
         ClusteringRun.objects.succeeded()
@@ -67,6 +73,8 @@ def statement_weights_for(*, conversation, statement_ids: Sequence[int]) -> list
         .latest_first()
         .values_list("pk", "finished_at")
         .first()
+        if latest_run is _UNREAD
+        else latest_run
     )
     if key is None:
         return [1.0] * len(statement_ids)

@@ -51,7 +51,93 @@ def conversation_recluster_request(*, conversation_id: int) -> None:
     The single place that votes, seed statements and moderation decisions call. Never raises
     into the caller's request: a failure to queue is logged and left to the periodic sweep.
     """
-    transaction.on_commit(partial(_request_after_commit, conversation_id))
+    if getattr(settings, "CELERY_ENABLED", False) and _delay_seconds() > 0:
+        transaction.on_commit(partial(_request_coalesced, conversation_id))
+    else:
+        transaction.on_commit(partial(_request_after_commit, conversation_id))
+
+
+# -- per-process coalescing of requests under a burst of votes --------------------------------
+#
+# With a broker, every vote of a busy conversation would update the same ReclusterState row (and
+# wait on its row lock). Within one process, the first request of a window counts and enqueues at
+# once, as before; later ones in the window only mark the conversation, and a flusher thread counts
+# one more request when the window ends. That count comes after every skipped vote was committed,
+# so a run after it sees them all: the last vote of a burst is never left out. The window is half
+# the debounce, so a burst's follow-up request lands before its queued task starts and the burst
+# still makes one run. The periodic sweep covers a process killed inside a window.
+_burst_guard = threading.Condition()
+_burst_window_ends: dict[int, float] = {}  # conversation id -> monotonic end of its window
+_burst_pending: set[int] = set()  # conversations with a request skipped in their window
+_burst_flusher: threading.Thread | None = None
+
+
+def _burst_window_seconds() -> float:
+    return _delay_seconds() / 2
+
+
+def _request_coalesced(conversation_id: int) -> None:
+    """Count the request now, or leave it to the window's flush (with a broker only)."""
+    global _burst_flusher
+    now = time.monotonic()
+    with _burst_guard:
+        if _burst_window_ends.get(conversation_id, 0.0) > now:
+            _burst_pending.add(conversation_id)
+            return
+        _burst_window_ends[conversation_id] = now + _burst_window_seconds()
+        if _burst_flusher is None or not _burst_flusher.is_alive():
+            _burst_flusher = threading.Thread(
+                target=_burst_flush_loop, name="voxit-recluster-flush", daemon=True
+            )
+            _burst_flusher.start()
+        _burst_guard.notify()
+    _request_after_commit(conversation_id)
+
+
+def _burst_due(now: float) -> tuple[list[int], float | None]:
+    due = [pk for pk, ends in _burst_window_ends.items() if ends <= now]
+    for pk in due:
+        del _burst_window_ends[pk]
+    flush = [pk for pk in due if pk in _burst_pending]
+    _burst_pending.difference_update(flush)
+    for pk in flush:  # the flush opens the next window: at most one count per window
+        _burst_window_ends[pk] = now + _burst_window_seconds()
+    return flush, min(_burst_window_ends.values(), default=None)
+
+
+def recluster_requests_flush() -> None:
+    """Count every request left pending in a window now (a worker's exit hook calls this)."""
+    from django.db import connections
+
+    with _burst_guard:
+        pending = sorted(_burst_pending)
+        _burst_pending.clear()
+        _burst_window_ends.clear()
+    try:
+        for conversation_id in pending:
+            _request_after_commit(conversation_id)
+    finally:
+        connections.close_all()
+
+
+def _burst_flush_loop() -> None:
+    from django.db import connections
+
+    while True:
+        with _burst_guard:
+            flush, next_end = _burst_due(time.monotonic())
+            if not flush:
+                _burst_guard.wait(
+                    None if next_end is None else max(next_end - time.monotonic(), 0.001)
+                )
+                continue
+        try:
+            for conversation_id in flush:
+                _request_after_commit(conversation_id)
+        finally:
+            # This thread's own connection: never left open between flushes (a test database
+            # could not be dropped, and an idle connection per process is of no use).
+            connections.close_all()
 
 
 def _request_after_commit(conversation_id: int) -> None:

@@ -129,14 +129,30 @@ class VotesAPI(ResidentAPIView):
         },
     )
     def post(self, request, slug):
-        conversation = self.conversation(slug)
+        # The busiest endpoint: an open conversation may come from the process's recent copy,
+        # since the vote statement checks again in the database that it is published and open.
+        conversation, recent = selectors.conversation_get_open_recent(slug=slug)
         ratelimit.check(request._request, "vote", participant_key=ratelimit.participant_key_for(request._request, conversation))
         data = request.data if isinstance(request.data, dict) else {}
         if not conversation.is_open():
             raise ConversationClosed()
-        participant = self.participant(conversation, create=True)
-        vote = services.vote_cast(participant=participant, statement_id=data.get("statement"), choice=data.get("choice"))
-        following, progress = selectors.statement_next_with_progress(conversation=conversation, participant=participant)
+        vote_input = {
+            "browser_token": ensure_browser_token(request._request),
+            "statement_id": data.get("statement"),
+            "choice": data.get("choice"),
+        }
+        try:
+            receipt = services.vote_cast_by_browser(conversation=conversation, **vote_input)
+        except ConversationClosed:
+            if not recent:
+                raise
+            selectors.conversation_forget_recent(slug=slug)
+            conversation = self.conversation(slug)  # closed, unpublished or gone since: as a fresh read says
+            if not conversation.is_open():
+                raise
+            receipt = services.vote_cast_by_browser(conversation=conversation, **vote_input)
+        vote = receipt.vote
+        following, progress = selectors.statement_next_after_vote(conversation=conversation, receipt=receipt)
         return Response(
             {
                 "vote": VoteSerializer(vote).data,

@@ -1,6 +1,9 @@
 """Read-only queries for conversations, statements and a participant's own answers."""
 
 import random
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef
@@ -8,6 +11,33 @@ from django.http import Http404
 from django.utils import timezone
 
 from statements.models import Conversation, Participant, Statement, Vote
+
+
+_RECENT_SECONDS = 2.0
+_recent_conversations: dict[str, tuple[float, Conversation]] = {}
+
+
+def conversation_get_open_recent(*, slug: str) -> tuple[Conversation, bool]:
+    """A published conversation for the vote path, and whether it came from this process's cache.
+
+    An open conversation is remembered for a couple of seconds: the vote itself checks in the
+    database that it is still published and open, so only the rate-limit key and the early
+    checks use the remembered copy. Anything not open is read afresh.
+    """
+    now = time.monotonic()
+    recent = _recent_conversations.get(slug)
+    if recent is not None and recent[0] > now and recent[1].is_open():
+        return recent[1], True
+    conversation = conversation_get_visible(slug=slug)
+    if conversation.is_open():
+        _recent_conversations[slug] = (now + _RECENT_SECONDS, conversation)
+    else:
+        _recent_conversations.pop(slug, None)
+    return conversation, False
+
+
+def conversation_forget_recent(*, slug: str) -> None:
+    _recent_conversations.pop(slug, None)
 
 
 def conversation_get_visible(*, slug: str, user=None) -> Conversation:
@@ -52,12 +82,12 @@ def statement_candidates_for(*, conversation: Conversation, participant: Partici
             if not answered]
 
 
-def _statement_draw(*, conversation: Conversation, candidates: list[int], rng) -> Statement | None:
+def _statement_draw(*, conversation: Conversation, candidates: list[int], rng, **latest_run) -> Statement | None:
     if not candidates:
         return None
     from clustering.selectors import statement_weights_for
 
-    weights = statement_weights_for(conversation=conversation, statement_ids=candidates)
+    weights = statement_weights_for(conversation=conversation, statement_ids=candidates, **latest_run)
     chosen = (rng or random).choices(candidates, weights=weights, k=1)[0]
     return Statement.objects.get(pk=chosen)
 
@@ -95,6 +125,42 @@ def statement_next_with_progress(
     candidates = [pk for pk, answered in rows if not answered]
     progress = Progress(answered=len(rows) - len(candidates), total=len(rows))
     return _statement_draw(conversation=conversation, candidates=candidates, rng=rng), progress
+
+
+# The published statements of a conversation in routing order, per process, keyed by a version
+# the vote statement reads with the vote (count, sum of ids and newest decision of the published
+# set): a publication or rejection changes it, so a stale list is never used.
+_published_ids_cache: OrderedDict[int, tuple[tuple, tuple[int, ...]]] = OrderedDict()
+_published_ids_lock = threading.Lock()
+
+
+def _published_ids(*, conversation: Conversation, version: tuple) -> tuple[int, ...]:
+    cached = _published_ids_cache.get(conversation.pk)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    ids = tuple(Statement.objects.published().filter(conversation=conversation).values_list("id", flat=True))
+    with _published_ids_lock:
+        _published_ids_cache[conversation.pk] = (version, ids)
+        _published_ids_cache.move_to_end(conversation.pk)
+        while len(_published_ids_cache) > 64:
+            _published_ids_cache.popitem(last=False)
+    return ids
+
+
+def statement_next_after_vote(
+    *, conversation: Conversation, receipt, rng: random.Random | None = None
+) -> tuple[Statement | None, Progress]:
+    """:func:`statement_next_with_progress` from what the vote statement read (a ``VoteReceipt``)."""
+    if receipt.answered_ids is None:
+        return statement_next_with_progress(conversation=conversation, participant=receipt.participant, rng=rng)
+    published = _published_ids(conversation=conversation, version=receipt.published_version)
+    answered = receipt.answered_ids
+    candidates = [pk for pk in published if pk not in answered]
+    progress = Progress(answered=len(published) - len(candidates), total=len(published))
+    statement = _statement_draw(
+        conversation=conversation, candidates=candidates, rng=rng, latest_run=receipt.latest_run
+    )
+    return statement, progress
 
 
 def participant_progress(*, conversation: Conversation, participant: Participant | None) -> Progress:

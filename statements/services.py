@@ -185,6 +185,154 @@ def _vote_cast_postgres(*, participant: Participant, statement_id: int, choice: 
     )
 
 
+# A resident's vote through the API on PostgreSQL, in one statement and one round trip: check the
+# conversation is open, find or create the browser's participant, check the statement is published,
+# upsert the vote, append its log entry, and read what routing needs next (the participant's other
+# answers, a version of the published set, the latest run). Still all-or-nothing: one statement is
+# atomic. Reads in the statement see the snapshot from before it, so the new vote is added in Python.
+@dataclass(frozen=True)
+class VoteReceipt:
+    participant: Participant
+    vote: Vote
+    answered_ids: frozenset[int] | None = None  # None: not read, routing reads them itself
+    published_version: tuple | None = None
+    latest_run: tuple | None = None
+
+
+def _vote_cast_by_browser_sql() -> str:
+    from clustering.models import ClusteringRun
+
+    return f"""
+WITH open_conversation AS (
+    SELECT id FROM {Conversation._meta.db_table}
+    WHERE id = %(conversation)s AND is_published AND opens_at <= %(now)s AND closes_at > %(now)s
+), known AS (
+    SELECT participant.id FROM {Participant._meta.db_table} AS participant, open_conversation
+    WHERE participant.conversation_id = open_conversation.id AND participant.browser_key = %(key)s
+), created AS (
+    INSERT INTO {Participant._meta.db_table} (conversation_id, browser_key, xid, is_demo, created_at)
+    SELECT id, %(key)s, NULL, false, %(now)s FROM open_conversation WHERE NOT EXISTS (SELECT 1 FROM known)
+    ON CONFLICT (conversation_id, browser_key) WHERE browser_key IS NOT NULL DO NOTHING
+    RETURNING id
+), participant AS (
+    SELECT id FROM known UNION ALL SELECT id FROM created
+), target AS (
+    SELECT {", ".join(_STATEMENT_FIELDS)} FROM {Statement._meta.db_table}
+    WHERE id = %(statement)s AND conversation_id = %(conversation)s AND status = %(published)s
+), upserted AS (
+    INSERT INTO {Vote._meta.db_table} AS vote
+        (conversation_id, participant_id, statement_id, choice, created_at, updated_at)
+    SELECT %(conversation)s, participant.id, target.id, %(choice)s, %(now)s, %(now)s FROM participant, target
+    ON CONFLICT (participant_id, statement_id)
+    DO UPDATE SET choice = EXCLUDED.choice, updated_at = EXCLUDED.updated_at
+    RETURNING vote.id, vote.created_at
+), logged AS (
+    INSERT INTO {VoteLog._meta.db_table} (conversation_id, participant_id, statement_id, choice, cast_at)
+    SELECT %(conversation)s, participant.id, %(statement)s, %(choice)s, %(now)s FROM upserted, participant
+), published AS (
+    SELECT count(*) AS n, coalesce(sum(id), 0) AS ids, max(decided_at) AS decided
+    FROM {Statement._meta.db_table} WHERE conversation_id = %(conversation)s AND status = %(published)s
+), latest_run AS (
+    SELECT id, finished_at FROM {ClusteringRun._meta.db_table}
+    WHERE conversation_id = %(conversation)s AND status = %(succeeded)s ORDER BY id DESC LIMIT 1
+)
+SELECT
+    EXISTS (SELECT 1 FROM open_conversation),
+    (SELECT id FROM participant LIMIT 1),
+    (SELECT array_agg(statement_id) FROM {Vote._meta.db_table}
+     WHERE participant_id = (SELECT id FROM participant LIMIT 1)),
+    published.n, published.ids, published.decided,
+    (SELECT id FROM latest_run), (SELECT finished_at FROM latest_run),
+    cast_vote.*
+FROM published LEFT JOIN (
+    SELECT upserted.id, upserted.created_at, {", ".join(f"target.{name}" for name in _STATEMENT_FIELDS)}
+    FROM upserted, target
+) AS cast_vote ON true
+"""
+
+
+_vote_cast_by_browser_query: list[str] = []
+
+
+def vote_cast_by_browser(
+    *, conversation: Conversation, browser_token: str, statement_id, choice, now=None
+) -> VoteReceipt:
+    """A resident's vote from their browser: the participant is created on the first one.
+
+    Same outcomes and errors as :func:`participant_get_or_create` followed by :func:`vote_cast`
+    (which is what runs off PostgreSQL, on input those would refuse, and when two first votes of
+    one browser race); on PostgreSQL's happy path it takes one round trip.
+    """
+    now = now or timezone.now()
+    try:
+        parsed_choice = choice_parse(choice)
+        statement_pk = _statement_pk(statement_id)
+    except VoxitError:
+        parsed_choice = statement_pk = None
+    if connection.vendor != "postgresql" or parsed_choice is None:
+        return _vote_cast_by_browser_plain(
+            conversation=conversation, browser_token=browser_token, statement_id=statement_id, choice=choice, now=now
+        )
+    if not conversation.is_open(now):
+        raise ConversationClosed()
+    from clustering.models import ClusteringRun
+
+    if not _vote_cast_by_browser_query:
+        _vote_cast_by_browser_query.append(_vote_cast_by_browser_sql())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _vote_cast_by_browser_query[0],
+            {
+                "conversation": conversation.pk,
+                "key": browser_key(browser_token),
+                "statement": statement_pk,
+                "choice": parsed_choice,
+                "now": now,
+                "published": Statement.Status.PUBLISHED.value,
+                "succeeded": ClusteringRun.Status.SUCCEEDED.value,
+            },
+        )
+        row = cursor.fetchone()
+    is_open, participant_id, answered, *version, run_id, run_finished, vote_id, created_at = row[:10]
+    statement_values = row[10:]
+    if not is_open:
+        raise ConversationClosed()
+    if participant_id is None:  # two first votes of one browser raced: the other created it
+        return _vote_cast_by_browser_plain(
+            conversation=conversation, browser_token=browser_token, statement_id=statement_id, choice=choice, now=now
+        )
+    participant = Participant(pk=participant_id, conversation=conversation, browser_key=browser_key(browser_token))
+    participant._state.adding = False
+    participant._state.db = connection.alias
+    if vote_id is None:
+        raise StatementNotVotable()
+    statement = Statement.from_db(connection.alias, _STATEMENT_FIELDS, statement_values)
+    statement.conversation = conversation
+    conversation_recluster_request(conversation_id=conversation.pk)
+    vote = Vote(
+        pk=vote_id,
+        conversation=conversation,
+        participant=participant,
+        statement=statement,
+        choice=parsed_choice,
+        created_at=created_at,
+        updated_at=now,
+    )
+    return VoteReceipt(
+        participant=participant,
+        vote=vote,
+        answered_ids=frozenset(answered or ()) | {statement.pk},
+        published_version=tuple(version),
+        latest_run=(run_id, run_finished) if run_id is not None else None,
+    )
+
+
+def _vote_cast_by_browser_plain(*, conversation, browser_token, statement_id, choice, now) -> VoteReceipt:
+    participant = participant_get_or_create(conversation=conversation, browser_token=browser_token)
+    vote = vote_cast(participant=participant, statement_id=statement_id, choice=choice, now=now)
+    return VoteReceipt(participant=participant, vote=vote)
+
+
 def _checked_text(*, conversation: Conversation, text: str) -> str:
     cleaned = clean_statement_text(text)
     if not cleaned:

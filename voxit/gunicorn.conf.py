@@ -15,3 +15,13 @@ max_requests_jitter = 500
 # An empty GUNICORN_ACCESSLOG turns the access log off (the load benchmark does).
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def worker_exit(server, worker):
+    # Recompute requests a worker held back during a burst of votes are counted before it goes.
+    try:
+        from clustering.services import recluster_requests_flush
+
+        recluster_requests_flush()
+    except Exception:  # noqa: BLE001 - the periodic sweep catches anything left
+        server.log.exception("Could not flush pending recompute requests")
