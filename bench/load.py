@@ -127,6 +127,21 @@ def start_worker(env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
 
 
+def wait_for_worker(worker: subprocess.Popen, env: dict[str, str], seconds: float = 60) -> None:
+    """Wait until the Celery worker answers a ping: its start-up would otherwise take CPU from
+    the first seconds of the measurement."""
+    from celery import Celery
+
+    app = Celery(broker=env["CELERY_BROKER_URL"])
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline and worker.poll() is None:
+            if app.control.ping(timeout=0.5):
+                return
+    finally:
+        app.close()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -513,6 +528,8 @@ def main(argv=None) -> int:
 
     connections.close_all()
     worker = start_worker(env) if args.redis_url and args.worker else None
+    if worker is not None:
+        wait_for_worker(worker, env)
     server = start_server(env, port)
     try:
         tally, elapsed = asyncio.run(drive(port, slug, args.residents, args.seconds, args.timeout))

@@ -80,7 +80,12 @@ def statement_weights_for(
         return [1.0] * len(statement_ids)
     priorities = _priority_cache.get(key)
     if priorities is None:
-        raw = ClusteringRun.objects.filter(pk=key[0]).values_list("priorities", flat=True).get()
+        raw = ClusteringRun.objects.filter(pk=key[0]).values_list("priorities", flat=True).first()
+        if raw is None and latest_run is not _UNREAD:
+            # The run the caller saw was pruned since (a newer one finished): read the latest.
+            return statement_weights_for(conversation=conversation, statement_ids=statement_ids)
+        if raw is None:
+            return [1.0] * len(statement_ids)
         priorities = _remember(_priority_cache, key, {int(k): float(v) for k, v in raw.items()})
     # A weight of 0 would hide a statement for good; keep every candidate reachable.
     return [max(priorities.get(int(pk), 1.0), 1e-6) for pk in statement_ids]

@@ -117,6 +117,24 @@ class NextStatementAPI(ResidentAPIView):
         )
 
 
+# The vote answer by hand, field for field what VoteSerializer and StatementSerializer give (the
+# schema still names them): building a ModelSerializer's fields costs more than the vote itself.
+_vote_updated_at = serializers.DateTimeField()
+
+
+def _statement_data(statement) -> dict:
+    return {"id": statement.pk, "text": statement.display_text}
+
+
+def _vote_data(vote) -> dict:
+    return {
+        "statement": _statement_data(vote.statement),
+        "choice": vote.choice,
+        "choice_name": {1: "agree", -1: "disagree", 0: "pass"}[vote.choice],
+        "updated_at": _vote_updated_at.to_representation(vote.updated_at),
+    }
+
+
 class VotesAPI(ResidentAPIView):
     @extend_schema(
         request=VoteInputSerializer,
@@ -152,11 +170,13 @@ class VotesAPI(ResidentAPIView):
                 raise
             receipt = services.vote_cast_by_browser(conversation=conversation, **vote_input)
         vote = receipt.vote
-        following, progress = selectors.statement_next_after_vote(conversation=conversation, receipt=receipt)
+        following, progress = selectors.statement_next_with_progress(
+            conversation=conversation, participant=receipt.participant, receipt=receipt
+        )
         return Response(
             {
-                "vote": VoteSerializer(vote).data,
-                "next": StatementSerializer(following).data if following else None,
+                "vote": _vote_data(vote),
+                "next": _statement_data(following) if following else None,
                 "progress": {"answered": progress.answered, "total": progress.total},
             },
             status=status.HTTP_201_CREATED,

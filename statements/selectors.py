@@ -82,14 +82,18 @@ def statement_candidates_for(*, conversation: Conversation, participant: Partici
             if not answered]
 
 
-def _statement_draw(*, conversation: Conversation, candidates: list[int], rng, **latest_run) -> Statement | None:
+def _statement_choose(*, conversation: Conversation, candidates: list[int], rng, **latest_run) -> int | None:
     if not candidates:
         return None
     from clustering.selectors import statement_weights_for
 
     weights = statement_weights_for(conversation=conversation, statement_ids=candidates, **latest_run)
-    chosen = (rng or random).choices(candidates, weights=weights, k=1)[0]
-    return Statement.objects.get(pk=chosen)
+    return (rng or random).choices(candidates, weights=weights, k=1)[0]
+
+
+def _statement_draw(*, conversation: Conversation, candidates: list[int], rng) -> Statement | None:
+    chosen = _statement_choose(conversation=conversation, candidates=candidates, rng=rng)
+    return None if chosen is None else Statement.objects.get(pk=chosen)
 
 
 def statement_next_for(
@@ -118,9 +122,18 @@ class Progress:
 
 
 def statement_next_with_progress(
-    *, conversation: Conversation, participant: Participant | None, rng: random.Random | None = None
+    *,
+    conversation: Conversation,
+    participant: Participant | None,
+    rng: random.Random | None = None,
+    receipt=None,
 ) -> tuple[Statement | None, Progress]:
-    """The next statement and the progress, from one read of the published statements (the vote API's path)."""
+    """The next statement and the progress, from one read of the published statements (the vote API's path).
+
+    After a vote, ``receipt`` (a ``VoteReceipt``) carries what the vote statement read already.
+    """
+    if receipt is not None and receipt.answered_ids is not None:
+        return statement_next_after_vote(conversation=conversation, receipt=receipt, rng=rng)
     rows = _published_answered(conversation=conversation, participant=participant)
     candidates = [pk for pk, answered in rows if not answered]
     progress = Progress(answered=len(rows) - len(candidates), total=len(rows))
@@ -130,36 +143,42 @@ def statement_next_with_progress(
 # The published statements of a conversation in routing order, per process, keyed by a version
 # the vote statement reads with the vote (count, sum of ids and newest decision of the published
 # set): a publication or rejection changes it, so a stale list is never used.
-_published_ids_cache: OrderedDict[int, tuple[tuple, tuple[int, ...]]] = OrderedDict()
-_published_ids_lock = threading.Lock()
+# Their texts come from the same list, which is also renewed after a couple of seconds, so a
+# wording corrected in the admin shows within seconds too.
+_PUBLISHED_FIELDS = ("id", "conversation_id", "status", "text", "text_fi", "text_sv", "text_en")
+_published_cache: OrderedDict[int, tuple[tuple, float, tuple[int, ...], dict[int, tuple]]] = OrderedDict()
+_published_lock = threading.Lock()
 
 
-def _published_ids(*, conversation: Conversation, version: tuple) -> tuple[int, ...]:
-    cached = _published_ids_cache.get(conversation.pk)
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    ids = tuple(Statement.objects.published().filter(conversation=conversation).values_list("id", flat=True))
-    with _published_ids_lock:
-        _published_ids_cache[conversation.pk] = (version, ids)
-        _published_ids_cache.move_to_end(conversation.pk)
-        while len(_published_ids_cache) > 64:
-            _published_ids_cache.popitem(last=False)
-    return ids
+def _published(*, conversation: Conversation, version: tuple) -> tuple[tuple[int, ...], dict[int, tuple]]:
+    cached = _published_cache.get(conversation.pk)
+    if cached is not None and cached[0] == version and cached[1] > time.monotonic():
+        return cached[2], cached[3]
+    rows = list(Statement.objects.published().filter(conversation=conversation).values_list(*_PUBLISHED_FIELDS))
+    ids, values = tuple(row[0] for row in rows), {row[0]: row for row in rows}
+    with _published_lock:
+        _published_cache[conversation.pk] = (version, time.monotonic() + _RECENT_SECONDS, ids, values)
+        _published_cache.move_to_end(conversation.pk)
+        while len(_published_cache) > 64:
+            _published_cache.popitem(last=False)
+    return ids, values
 
 
 def statement_next_after_vote(
     *, conversation: Conversation, receipt, rng: random.Random | None = None
 ) -> tuple[Statement | None, Progress]:
     """:func:`statement_next_with_progress` from what the vote statement read (a ``VoteReceipt``)."""
-    if receipt.answered_ids is None:
-        return statement_next_with_progress(conversation=conversation, participant=receipt.participant, rng=rng)
-    published = _published_ids(conversation=conversation, version=receipt.published_version)
+    published, values = _published(conversation=conversation, version=receipt.published_version)
     answered = receipt.answered_ids
     candidates = [pk for pk in published if pk not in answered]
     progress = Progress(answered=len(published) - len(candidates), total=len(published))
-    statement = _statement_draw(
+    chosen = _statement_choose(
         conversation=conversation, candidates=candidates, rng=rng, latest_run=receipt.latest_run
     )
+    if chosen is None:
+        return None, progress
+    statement = Statement.from_db(Statement.objects.db, _PUBLISHED_FIELDS, values[chosen])
+    statement.conversation = conversation
     return statement, progress
 
 

@@ -275,11 +275,15 @@ def vote_cast_by_browser(
         )
     if not conversation.is_open(now):
         raise ConversationClosed()
+    import psycopg
+
     from clustering.models import ClusteringRun
 
     if not _vote_cast_by_browser_query:
         _vote_cast_by_browser_query.append(_vote_cast_by_browser_sql())
-    with connection.cursor() as cursor:
+    with connection.cursor() as wrapper:
+        # A server-side prepared statement: planning this statement costs more than running it.
+        cursor = psycopg.Cursor(wrapper.cursor.connection)
         cursor.execute(
             _vote_cast_by_browser_query[0],
             {
@@ -291,8 +295,10 @@ def vote_cast_by_browser(
                 "published": Statement.Status.PUBLISHED.value,
                 "succeeded": ClusteringRun.Status.SUCCEEDED.value,
             },
+            prepare=True,
         )
         row = cursor.fetchone()
+        cursor.close()
     is_open, participant_id, answered, *version, run_id, run_finished, vote_id, created_at = row[:10]
     statement_values = row[10:]
     if not is_open:
