@@ -6,7 +6,6 @@ aggregate queries (counts per statement and choice, activity per day), never a q
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -18,6 +17,8 @@ from django.utils import timezone, translation
 from clustering.math import ClusteringResult
 from clustering.models import ClusteringRun
 from clustering.selectors import run_latest, run_latest_succeeded, run_result
+from moderation.selectors import DecisionTimes
+from moderation.selectors import moderation_figures as moderation_figures_for
 from statements.models import LANGUAGE_CODES, Conversation, Participant, Statement, Vote, VoteLog
 
 SHAPES = ("circle", "square", "triangle", "diamond", "cross", "star")
@@ -360,29 +361,26 @@ class ModerationFigures:
     published: int
     rejected: int
     pending: int
-    median_hours: float | None
-    within_day: float | None
+    overdue: int
+    times: DecisionTimes  # the moderation dashboard's own figures: working hours and the deadline
 
 
 def moderation_figures(*, conversation: Conversation) -> ModerationFigures:
     """Residents' statements only: staff seeds are published without moderation."""
-    submitted = Statement.objects.filter(
-        conversation=conversation, origin=Statement.Origin.PARTICIPANT
+    counts = dict(
+        Statement.objects.filter(conversation=conversation, origin=Statement.Origin.PARTICIPANT)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
     )
-    counts = dict(submitted.values_list("status").annotate(n=Count("id")).order_by())
-    waits = [
-        (decided - sent).total_seconds() / 3600
-        for sent, decided in submitted.filter(decided_at__isnull=False).values_list(
-            "submitted_at", "decided_at"
-        )
-    ]
+    figures = moderation_figures_for(conversation=conversation)
     return ModerationFigures(
         submitted=sum(counts.values()),
         published=counts.get(Statement.Status.PUBLISHED, 0),
         rejected=counts.get(Statement.Status.REJECTED, 0),
-        pending=counts.get(Statement.Status.PENDING, 0),
-        median_hours=statistics.median(waits) if waits else None,
-        within_day=_share(sum(1 for w in waits if w <= 24), len(waits)) if waits else None,
+        pending=figures.pending,
+        overdue=figures.overdue,
+        times=figures.times,
     )
 
 

@@ -182,3 +182,31 @@ def test_report_shows_statements_in_the_readers_language(client, staff_user, vot
     assert "Planterat påstående på svenska" in client.get(url + "?lang=sv").content.decode()
     finnish = client.get(url + "?lang=fi").content.decode()
     assert "Planted statement in English" not in finnish
+
+
+def test_report_moderation_figures_count_working_hours_against_the_deadline(client, staff_user, db):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.contrib.auth.models import Group, User
+
+    from moderation import services as moderation_services
+    from statements import services as statement_services
+
+    helsinki = ZoneInfo("Europe/Helsinki")
+    conversation = make_conversation(opens_delta=timedelta(days=-30), closes_delta=timedelta(days=30))
+    moderator = User.objects.create_user("mod-report", password="pw-mod-123")
+    moderator.groups.add(Group.objects.get(name="Moderators"))
+    friday = datetime(2026, 11, 13, 15, 0, tzinfo=helsinki)
+    statement = statement_services.statement_submit(
+        participant=make_participant(conversation), text="Kirjastoihin lisää iltatapahtumia", now=friday
+    )
+    # Friday 15:00 -> Monday 14:00 is 23 working hours (the weekend does not count), 71 on the clock.
+    moderation_services.statement_approve(
+        statement_id=statement.pk, moderator=moderator, now=datetime(2026, 11, 16, 14, 0, tzinfo=helsinki)
+    )
+    client.force_login(staff_user)
+    page = client.get(reverse("reports:report", kwargs={"slug": conversation.slug}) + "?lang=en")
+    text = page.content.decode()
+    assert "23.0 / 71.0" in text
+    assert "Decided within the deadline" in text and "100 %" in text
