@@ -61,7 +61,7 @@ class ParticipantCookieMiddleware:
                 salt=_SALT,
                 max_age=settings.PARTICIPANT_COOKIE_AGE,
                 httponly=True,
-                samesite="Lax",
+                samesite=settings.PARTICIPANT_COOKIE_SAMESITE,
                 secure=settings.PARTICIPANT_COOKIE_SECURE,
             )
         return response

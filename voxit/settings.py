@@ -182,6 +182,13 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Conversations may be embedded (iframe) only on the hosts the city lists; nothing else frames Voxit.
 EMBED_HOSTS = env("EMBED_HOSTS")
 X_FRAME_OPTIONS = "DENY"
+# Inside a cross-site iframe browsers send only SameSite=None cookies, and those only when Secure.
+# So with embedding hosts behind HTTPS the residents' cookies (participant, CSRF, language) are
+# SameSite=None; CSRF stays protected by its token and Origin check. Staff sessions stay Lax.
+if EMBED_HOSTS and HTTPS:
+    PARTICIPANT_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = LANGUAGE_COOKIE_SAMESITE = "None"
+else:
+    PARTICIPANT_COOKIE_SAMESITE = "Lax"
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
     "script-src": "'self'",

@@ -111,9 +111,30 @@ def test_cookies_are_secure_httponly_and_samesite_in_production(production_pages
         **production_pages["/accounts/login/"]["cookies"],
     }
     participant = cookies["voxit_participant"]
-    assert participant["secure"] and participant["httponly"] and participant["samesite"] == "Lax"
+    # With embedding hosts (EMBED_HOSTS in PRODUCTION) a browser sends the residents' cookies inside
+    # the city's iframe only when they are SameSite=None, which in turn must be Secure.
+    assert participant["secure"] and participant["httponly"] and participant["samesite"] == "None"
     csrf = cookies["csrftoken"]
-    assert csrf["secure"] and csrf["samesite"] == "Lax"
+    assert csrf["secure"] and csrf["samesite"] == "None"
+
+
+def test_without_embedding_hosts_resident_cookies_stay_samesite_lax():
+    result = run_production(
+        "-c",
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.PARTICIPANT_COOKIE_SAMESITE, s.CSRF_COOKIE_SAMESITE, s.SESSION_COOKIE_SAMESITE)",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    embedded = result.stdout.split()[-3:]
+    assert embedded == ["None", "None", "Lax"]  # staff sessions are never sent cross-site
+    env_without = dict(PRODUCTION, EMBED_HOSTS="")
+    plain = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings as s; "
+         "print(s.PARTICIPANT_COOKIE_SAMESITE, s.CSRF_COOKIE_SAMESITE)"],
+        cwd=ROOT, env={**os.environ, **env_without}, capture_output=True, text=True, timeout=120,
+    )
+    assert plain.returncode == 0, plain.stderr[-2000:]
+    assert plain.stdout.split()[-2:] == ["Lax", "Lax"]
 
 
 @override_settings(PARTICIPANT_COOKIE_SECURE=False)
