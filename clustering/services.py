@@ -172,8 +172,26 @@ def _enqueue(conversation_id: int) -> None:
         from clustering.tasks import conversation_recluster_task
 
         conversation_recluster_task.apply_async((conversation_id,), countdown=_delay_seconds())
+    elif getattr(settings, "RECLUSTER_IN_PROCESS", "thread") == "thread":
+        # No broker: the same coalesced service in a background thread of this process, so the
+        # vote that asked for it answers at once. Requests during a run find the lock held and
+        # are picked up by the running loop.
+        threading.Thread(
+            target=_recluster_in_background, args=(conversation_id,), name="voxit-recluster", daemon=True
+        ).start()
     else:
         conversation_recluster_coalesced(conversation_id=conversation_id)
+
+
+def _recluster_in_background(conversation_id: int) -> None:
+    from django.db import connections
+
+    try:
+        conversation_recluster_coalesced(conversation_id=conversation_id)
+    except Exception:
+        logger.exception("In-process recompute of conversation %s failed", conversation_id)
+    finally:
+        connections.close_all()
 
 
 @contextlib.contextmanager

@@ -33,6 +33,7 @@ env = environ.Env(
     MODERATION_DIGEST_ENABLED=(bool, True),
     MODERATION_DIGEST_MINUTES=(int, 60),
     RECLUSTER_SWEEP_MINUTES=(int, 2),
+    RECLUSTER_IN_PROCESS=(str, "thread"),
     LOG_LEVEL=(str, "INFO"),
     DATABASE_HEALTH_CHECKS=(bool, True),
     TRUSTED_PROXY_COUNT=(int, 0),
@@ -278,6 +279,11 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL")
 MODERATION_DIGEST_ENABLED = env("MODERATION_DIGEST_ENABLED")
 MODERATION_DIGEST_MINUTES = env("MODERATION_DIGEST_MINUTES")
 RECLUSTER_SWEEP_MINUTES = env("RECLUSTER_SWEEP_MINUTES")
+# Without a broker: "thread" recomputes in a background thread (votes answer at once),
+# "inline" right after the commit in the request itself.
+RECLUSTER_IN_PROCESS = env("RECLUSTER_IN_PROCESS")
+if RECLUSTER_IN_PROCESS not in ("thread", "inline"):
+    raise ImproperlyConfigured("RECLUSTER_IN_PROCESS must be 'thread' or 'inline'.")
 # Digest of statements due within 4 working hours or overdue; sends nothing when nothing is due.
 if MODERATION_DIGEST_ENABLED and MODERATION_DIGEST_MINUTES > 0:
     CELERY_BEAT_SCHEDULE["moderation-digest"] = {

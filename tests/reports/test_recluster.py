@@ -192,3 +192,30 @@ def test_recompute_request_inside_rolled_back_transaction_does_nothing(
             pass
     assert callbacks == []
     assert not ClusteringRun.objects.filter(conversation=conversation).exists()
+
+
+def test_without_a_broker_the_vote_answers_first_and_a_background_thread_recomputes(
+    transactional_db, settings
+):
+    import time
+
+    settings.RECLUSTER_IN_PROCESS = "thread"
+    conversation = make_voted_conversation(40)
+    statement = Statement.objects.filter(conversation=conversation).first()
+    before = ClusteringRun.objects.filter(conversation=conversation).count()
+    statement_services.vote_cast(
+        participant=make_participant(conversation), statement_id=statement.pk, choice="agree"
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        done = ClusteringRun.objects.filter(
+            conversation=conversation, status=ClusteringRun.Status.SUCCEEDED
+        ).count()
+        state = ReclusterState.objects.filter(pk=conversation.pk).first()
+        if done > before and state is not None and state.handled >= state.requested:
+            break
+        time.sleep(0.1)
+    time.sleep(0.3)  # let the thread close its connection before the database is flushed
+    run = run_latest_succeeded(conversation_id=conversation.pk)
+    assert run is not None and run.vote_watermark is not None
+    assert run_result(run).k >= 2
