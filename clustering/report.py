@@ -204,7 +204,9 @@ def conversation_report(*, conversation: Conversation, top: int = 5) -> Report:
             representative = []
             for rep in result.repness[g]:
                 row = rows.get(rep.statement_id)
-                if row is None:
+                # The run may predate a moderator's reversal (or an import may count unmoderated
+                # comments): only what is published now is ever shown, to staff or residents.
+                if row is None or row.status != Statement.Status.PUBLISHED or row.is_meta:
                     continue
                 mine = row.groups[g]
                 rest = Split(

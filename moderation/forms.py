@@ -1,4 +1,7 @@
+from datetime import date
+
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from moderation.models import ModerationAction
@@ -84,13 +87,18 @@ class LogFilterForm(forms.Form):
         choices=[("", _("All reasons")), *ModerationAction.Reason.choices],
     )
     statement = forms.IntegerField(label=_("Statement number"), required=False, min_value=1)
+    # Bounded so that "the day after" and time-zone conversion stay within datetime's range.
     since = forms.DateField(
-        label=_("From (date)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From (date)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MinValueValidator(date(2000, 1, 1)), MaxValueValidator(date(2999, 12, 31))],
     )
     until = forms.DateField(
         label=_("To (date, inclusive)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MinValueValidator(date(2000, 1, 1)), MaxValueValidator(date(2999, 12, 31))],
     )
 
     def __init__(self, *args, moderators=(), **kwargs):

@@ -47,4 +47,6 @@ class DuplicateStatement(VoxitError):
 
     def __init__(self, existing, message=None):
         self.existing = existing
-        super().__init__(message, extra={"existing_statement": existing.pk})
+        # Only a published statement is named: another resident's pending one stays private.
+        extra = {"existing_statement": existing.pk} if existing.status == "published" else {}
+        super().__init__(message, extra=extra)

@@ -206,19 +206,21 @@ def _vote_cast_by_browser_sql() -> str:
 WITH open_conversation AS (
     SELECT id FROM {Conversation._meta.db_table}
     WHERE id = %(conversation)s AND is_published AND opens_at <= %(now)s AND closes_at > %(now)s
+), target AS (
+    SELECT {", ".join(_STATEMENT_FIELDS)} FROM {Statement._meta.db_table}
+    WHERE id = %(statement)s AND conversation_id = %(conversation)s AND status = %(published)s
 ), known AS (
     SELECT participant.id FROM {Participant._meta.db_table} AS participant, open_conversation
     WHERE participant.conversation_id = open_conversation.id AND participant.browser_key = %(key)s
 ), created AS (
     INSERT INTO {Participant._meta.db_table} (conversation_id, browser_key, xid, is_demo, created_at)
-    SELECT id, %(key)s, NULL, false, %(now)s FROM open_conversation WHERE NOT EXISTS (SELECT 1 FROM known)
+    SELECT id, %(key)s, NULL, false, %(now)s FROM open_conversation
+    -- A participant is made only by a vote that lands: no rows for refused requests.
+    WHERE NOT EXISTS (SELECT 1 FROM known) AND EXISTS (SELECT 1 FROM target)
     ON CONFLICT (conversation_id, browser_key) WHERE browser_key IS NOT NULL DO NOTHING
     RETURNING id
 ), participant AS (
     SELECT id FROM known UNION ALL SELECT id FROM created
-), target AS (
-    SELECT {", ".join(_STATEMENT_FIELDS)} FROM {Statement._meta.db_table}
-    WHERE id = %(statement)s AND conversation_id = %(conversation)s AND status = %(published)s
 ), upserted AS (
     INSERT INTO {Vote._meta.db_table} AS vote
         (conversation_id, participant_id, statement_id, choice, created_at, updated_at)
@@ -334,6 +336,12 @@ def vote_cast_by_browser(
 
 
 def _vote_cast_by_browser_plain(*, conversation, browser_token, statement_id, choice, now) -> VoteReceipt:
+    # Refusals come before the participant exists, so refused requests leave no participant rows.
+    choice_parse(choice)
+    if not Statement.objects.published().filter(
+        pk=_statement_pk(statement_id), conversation=conversation
+    ).exists():
+        raise StatementNotVotable()
     participant = participant_get_or_create(conversation=conversation, browser_token=browser_token)
     vote = vote_cast(participant=participant, statement_id=statement_id, choice=choice, now=now)
     return VoteReceipt(participant=participant, vote=vote)

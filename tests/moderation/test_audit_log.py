@@ -96,3 +96,13 @@ def test_csv_download_has_every_action_and_defuses_formulas(client, moderator, h
     assert duplicate["duplicate_of"] == str(history["original"].pk)
     filtered = client.get(reverse("moderation:log_csv"), {"moderator": "toinen"})
     assert len(list(csv.DictReader(io.StringIO(filtered.content.decode("utf-8-sig"))))) == 3
+
+
+@pytest.mark.parametrize("query", ["until=9999-12-31", "since=0001-01-01", "until=not-a-date"])
+def test_log_filter_with_an_absurd_date_never_errors(
+    client, moderator, history, query
+):
+    client.force_login(moderator)
+    for name in ("moderation:log", "moderation:log_csv"):
+        response = client.get(reverse(name) + "?" + query)
+        assert response.status_code in (200, 400)

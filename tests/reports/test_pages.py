@@ -210,3 +210,24 @@ def test_report_moderation_figures_count_working_hours_against_the_deadline(clie
     text = page.content.decode()
     assert "23.0 / 71.0" in text
     assert "Decided within the deadline" in text and "100 %" in text
+
+
+def test_statement_rejected_after_the_last_run_never_shows_in_results_or_report(
+    client, staff_user, voted
+):
+    from clustering.report import conversation_report
+
+    report = conversation_report(conversation=voted)
+    shown = {rep.row.pk for group in report.groups for rep in group.representative}
+    assert shown, "the planted groups have representative statements"
+    rejected_pk = next(iter(shown))
+    # Rejected after the run, before the next one: the stored result still lists it.
+    Statement.objects.filter(pk=rejected_pk).update(
+        status=Statement.Status.REJECTED, text="Nimetty henkilö X on syyllinen", text_key="x"
+    )
+    assert "Nimetty henkilö X" not in client.get(
+        reverse("statements:results", kwargs={"slug": voted.slug})
+    ).content.decode()
+    client.force_login(staff_user)
+    report = conversation_report(conversation=voted)
+    assert rejected_pk not in {rep.row.pk for g in report.groups for rep in g.representative}

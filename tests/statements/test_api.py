@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 
 from statements import services
 from statements.models import Statement, Vote, VoteLog
-from tests.conftest import make_conversation, make_seed
+from tests.conftest import make_conversation, make_participant, make_seed
 from tests.statements.conftest import resident_client
 
 pytestmark = pytest.mark.django_db
@@ -322,3 +322,16 @@ def test_openapi_schema_describes_the_resident_api(client, db):
         "/api/v1/conversations/{slug}/statements/mine/",
     ):
         assert path in paths
+
+
+@pytest.mark.parametrize("body", [{"statement": 999999, "choice": "agree"}, {"statement": "pending", "choice": "agree"}, {"statement": "seed", "choice": "maybe"}])
+def test_refused_votes_leave_no_participant_behind(client, conversation, body):
+    from statements.models import Participant
+
+    seed = make_seed(conversation, "A published statement")
+    pending = services.statement_submit(participant=make_participant(conversation), text="Awaiting moderation")
+    before = Participant.objects.count()
+    body = {**body, "statement": {"pending": pending.pk, "seed": seed.pk}.get(body["statement"], body["statement"])}
+    response = post_json(client, api("votes", conversation), body)
+    assert response.status_code in (400, 404)
+    assert Participant.objects.count() == before

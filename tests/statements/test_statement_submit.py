@@ -76,8 +76,10 @@ def test_exact_duplicate_ignoring_case_and_whitespace_is_refused_and_points_to_t
 def test_duplicate_of_a_pending_statement_is_refused_too(participant, db):
     services.statement_submit(participant=participant, text="Saunas in every district")
     someone_else = make_participant(participant.conversation)
-    with pytest.raises(DuplicateStatement):
+    with pytest.raises(DuplicateStatement) as refusal:
         services.statement_submit(participant=someone_else, text="saunas in every district")
+    # Someone else's statement awaiting moderation is not named to another resident.
+    assert refusal.value.extra == {}
 
 
 def test_a_different_wording_is_not_a_duplicate(participant):
