@@ -19,6 +19,7 @@ from statements.serializers import (
     MyStatementSerializer,
     NextStatementSerializer,
     StatementInputSerializer,
+    StatementFateSerializer,
     StatementSerializer,
     VoteInputSerializer,
     VoteResultSerializer,
@@ -225,8 +226,10 @@ class StatementsAPI(ResidentAPIView):
 
 
 class MyStatementsAPI(ResidentAPIView):
-    @extend_schema(responses=MyStatementSerializer(many=True))
+    @extend_schema(responses=StatementFateSerializer(many=True))
     def get(self, request, slug):
+        from moderation.selectors import statement_fates
+
         conversation = self.conversation(slug)
         participant = self.participant(conversation)
-        return Response(MyStatementSerializer(selectors.participant_statements(participant=participant), many=True).data)
+        return Response(StatementFateSerializer(statement_fates(participant=participant), many=True).data)

@@ -82,6 +82,44 @@ class MyStatementSerializer(serializers.ModelSerializer):
         fields = ["id", "text", "status", "status_label", "submitted_at", "published_at"]
 
 
+class StatementFateSerializer(serializers.Serializer):
+    """A resident's own statement with what became of it (the API twin of "my statements")."""
+
+    id = serializers.IntegerField(source="statement.pk")
+    text = serializers.CharField(source="statement.text", help_text="The published wording.")
+    status = serializers.CharField(source="statement.status")
+    status_label = serializers.CharField(source="statement.get_status_display")
+    submitted_at = serializers.DateTimeField(source="statement.submitted_at")
+    published_at = serializers.DateTimeField(source="statement.published_at", allow_null=True)
+    deadline = serializers.DateTimeField(allow_null=True, help_text="Moderation promised by (pending only).")
+    submitted_text = serializers.SerializerMethodField(help_text="What the resident wrote, when a moderator edited it.")
+    reason = serializers.SerializerMethodField(help_text="Rejection reason code (rejected only).")
+    reason_label = serializers.SerializerMethodField()
+    duplicate_of = serializers.SerializerMethodField(help_text="The published statement this one repeats.")
+
+    def _rejection(self, fate):
+        action = fate.last_action
+        if fate.statement.status != "rejected" or action is None:
+            return None
+        return action
+
+    def get_submitted_text(self, fate) -> str | None:
+        return fate.statement.original_text if fate.was_edited else None
+
+    def get_reason(self, fate) -> str | None:
+        action = self._rejection(fate)
+        return (action.reason or None) if action else None
+
+    def get_reason_label(self, fate) -> str | None:
+        action = self._rejection(fate)
+        return str(action.get_reason_display()) if action and action.reason else None
+
+    def get_duplicate_of(self, fate) -> int | None:
+        action = self._rejection(fate)
+        duplicate = action.duplicate_of if action else None
+        return duplicate.pk if duplicate is not None and duplicate.status == "published" else None
+
+
 class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()

@@ -335,3 +335,31 @@ def test_refused_votes_leave_no_participant_behind(client, conversation, body):
     response = post_json(client, api("votes", conversation), body)
     assert response.status_code in (400, 404)
     assert Participant.objects.count() == before
+
+
+def test_my_statements_in_the_api_tell_the_rejection_rule_and_the_duplicate(client, conversation):
+    from moderation import services as moderation_services
+    from tests.moderation.conftest import make_moderator
+
+    original = make_seed(conversation, "Parks need benches")
+    for text in ("Benches in parks are needed", "Mayor X is useless"):
+        assert post_json(client, api("statements", conversation), {"text": text}).status_code == 201
+    mine = client.get(api("my_statements", conversation)).json()
+    assert {row["status"] for row in mine} == {"pending"} and all(row["deadline"] for row in mine)
+    moderator = make_moderator()
+    by_text = {row["text"]: row["id"] for row in mine}
+    moderation_services.statement_reject(
+        statement_id=by_text["Benches in parks are needed"], moderator=moderator, reason="duplicate",
+        duplicate_of_id=original.pk,
+    )
+    moderation_services.statement_reject(
+        statement_id=by_text["Mayor X is useless"], moderator=moderator, reason="person"
+    )
+    with translation.override("en"):
+        fates = {row["text"]: row for row in client.get(api("my_statements", conversation) + "?lang=en").json()}
+    duplicate = fates["Benches in parks are needed"]
+    assert duplicate["status"] == "rejected" and duplicate["reason"] == "duplicate"
+    assert duplicate["duplicate_of"] == original.pk
+    person = fates["Mayor X is useless"]
+    assert person["reason"] == "person" and "rule 1" in person["reason_label"]
+    assert person["deadline"] is None
