@@ -176,8 +176,10 @@ def _enqueue(conversation_id: int) -> None:
         # No broker: the same coalesced service in a background thread of this process, so the
         # vote that asked for it answers at once. Requests during a run find the lock held and
         # are picked up by the running loop.
+        # Not a daemon: a short-lived process (seed_demo, a management command) waits for the
+        # run at exit instead of killing it halfway and leaving the conversation marked queued.
         threading.Thread(
-            target=_recluster_in_background, args=(conversation_id,), name="voxit-recluster", daemon=True
+            target=_recluster_in_background, args=(conversation_id,), name="voxit-recluster", daemon=False
         ).start()
     else:
         conversation_recluster_coalesced(conversation_id=conversation_id)
