@@ -82,3 +82,31 @@ def test_staff_login_option_creates_demo_logins():
     assert "demo-staff /" in output and "demo-moderator /" in output
     assert User.objects.get(username="demo-staff").is_staff
     assert not User.objects.get(username="demo-moderator").is_staff
+
+
+def test_demo_seeded_by_the_run_command_has_opinion_groups_at_once(tmp_path):
+    """`make run` seeds with the embedded defaults (background-thread recompute): groups are there."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    database = tmp_path / "demo.sqlite3"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "RECLUSTER_IN_PROCESS")
+    }
+    env.update(DJANGO_SETTINGS_MODULE="voxit.settings", DEBUG="true", DATABASE_URL=f"sqlite:///{database}")
+    for command in (["migrate", "-v0"], ["seed_demo"]):
+        result = subprocess.run(
+            [sys.executable, "manage.py", *command], cwd=root, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+    with sqlite3.connect(database) as db:
+        statuses = [row[0] for row in db.execute("SELECT status FROM clustering_clusteringrun")]
+        queued = db.execute("SELECT queued FROM clustering_reclusterstate").fetchall()
+    assert "succeeded" in statuses and "running" not in statuses
+    assert queued == [(0,)]
