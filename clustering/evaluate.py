@@ -21,8 +21,6 @@ import json
 import sys
 import time
 
-import numpy as np
-
 from clustering.math import compute_groups
 from clustering.polis_io import PolisExport, PolisExportError, read_polis_export
 

@@ -62,11 +62,6 @@ def participant_get_or_create(*, conversation: Conversation, browser_token: str)
     return participant
 
 
-def participant_get_or_create_by_xid(*, conversation: Conversation, xid: str) -> Participant:
-    participant, _created = Participant.objects.get_or_create(conversation=conversation, xid=xid)
-    return participant
-
-
 def _statement_pk(statement_id) -> int:
     # Whole numbers only, as a number or as digits: 2.5, true, [2] or "2e3" name no statement.
     if isinstance(statement_id, str) and statement_id.strip().isascii() and statement_id.strip().isdigit():

@@ -40,7 +40,7 @@ def when_ready(server):
         from django.urls import get_resolver
         from django.utils import translation
 
-        get_resolver().url_patterns  # imports every view module, DRF and the API
+        _patterns = get_resolver().url_patterns  # imports every view module, DRF and the API
         for language in ("fi", "sv", "en"):
             with translation.override(language):
                 translation.gettext("Agree")

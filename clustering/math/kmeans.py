@@ -38,12 +38,6 @@ def assign(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
     return out
 
 
-def _sq_dist_to_nearest(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    idx = assign(points, centers)
-    diff = points - centers[idx]
-    return np.einsum("ij,ij->i", diff, diff)
-
-
 def kmeans(
     points: np.ndarray,
     centers: np.ndarray,
