@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from moderation import selectors as moderation_selectors
 from statements import selectors, services
-from statements.errors import DuplicateStatement, VoxitError
+from statements.errors import ConversationClosed, DuplicateStatement, VoxitError
 from statements.participants import ensure_browser_token, participant_for
 from statements.ratelimit import rate_limited
 
@@ -62,11 +62,12 @@ def vote(request, slug):
     conversation = selectors.conversation_get_visible(slug=slug, user=request.user)
     default = _conversation_url(conversation) + "#statement-card"
     try:
-        participant = participant_for(request, conversation, create=conversation.is_open())
-        if participant is None:
-            raise VoxitError(_("This conversation is not open for voting."), code="conversation_closed")
-        services.vote_cast(
-            participant=participant,
+        if not conversation.is_open():
+            raise ConversationClosed()
+        # The same service as the API: the participant is created only by a vote that lands.
+        services.vote_cast_by_browser(
+            conversation=conversation,
+            browser_token=ensure_browser_token(request),
             statement_id=request.POST.get("statement"),
             choice=request.POST.get("choice"),
         )
