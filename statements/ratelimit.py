@@ -92,6 +92,22 @@ def _redis():
     return client
 
 
+# Both counters of a check in one command: INCR each key, give a new key its expiry. One round
+# trip and one small reply instead of a pipeline of four commands.
+_COUNT_SCRIPT = """
+local counts = {}
+for index, key in ipairs(KEYS) do
+    local count = redis.call('INCR', key)
+    if count == 1 then
+        redis.call('EXPIRE', key, ARGV[index])
+    end
+    counts[index] = count
+end
+return counts
+"""
+_count_scripts: dict[int, object] = {}
+
+
 def _count_many(keys: list[tuple[str, int]]) -> list[tuple[int, int]]:
     """Add one to each (key, window) counter; (count, seconds left in its window) for each."""
     now = time.time()
@@ -100,16 +116,17 @@ def _count_many(keys: list[tuple[str, int]]) -> list[tuple[int, int]]:
     if client is None:
         return [_count(key, window, now) for key, window in keys]
     try:
-        pipeline = client.pipeline(transaction=False)
-        for name, window in windows:
-            pipeline.incr(name)
-            pipeline.expire(name, window + 5, nx=True)
-        replies = pipeline.execute()
+        script = _count_scripts.get(id(client))
+        if script is None:
+            script = _count_scripts[id(client)] = client.register_script(_COUNT_SCRIPT)
+        replies = script(
+            keys=[name for name, _window in windows], args=[window + 5 for _name, window in windows]
+        )
     except Exception:  # noqa: BLE001 - the cache being down must not stop a resident
         logger.warning("Rate-limit store unavailable; letting the request through", exc_info=True)
         return [(0, 0)] * len(keys)
     return [
-        (int(replies[2 * index]), max(int((now // window) * window + window - now), 1))
+        (int(replies[index]), max(int((now // window) * window + window - now), 1))
         for index, (_name, window) in enumerate(windows)
     ]
 

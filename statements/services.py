@@ -4,6 +4,7 @@ Keyword-only functions; views, the API, commands and tasks call these and nothin
 """
 
 import hashlib
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -249,6 +250,7 @@ FROM published LEFT JOIN (
 
 
 _vote_cast_by_browser_query: list[str] = []
+_vote_cursors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def vote_cast_by_browser(
@@ -280,7 +282,12 @@ def vote_cast_by_browser(
         _vote_cast_by_browser_query.append(_vote_cast_by_browser_sql())
     with connection.cursor() as wrapper:
         # A server-side prepared statement: planning this statement costs more than running it.
-        cursor = psycopg.Cursor(wrapper.cursor.connection)
+        # One psycopg cursor per connection, kept: a new cursor looks up its result loaders
+        # again, which cost more than the rest of the vote's Python.
+        raw = wrapper.cursor.connection
+        cursor = _vote_cursors.get(raw)
+        if cursor is None or cursor.closed:
+            cursor = _vote_cursors[raw] = psycopg.Cursor(raw)
         cursor.execute(
             _vote_cast_by_browser_query[0],
             {
@@ -295,7 +302,6 @@ def vote_cast_by_browser(
             prepare=True,
         )
         row = cursor.fetchone()
-        cursor.close()
     is_open, participant_id, answered, *version, run_id, run_finished, vote_id, created_at = row[:10]
     statement_values = row[10:]
     if not is_open:

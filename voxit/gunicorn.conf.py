@@ -7,6 +7,10 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 worker_class = "gthread"
+# Each worker listens on its own socket (SO_REUSEPORT) and the kernel spreads new connections over
+# them. With one shared socket the first workers to wake take most keep-alive connections (a
+# proxy's or a burst of browsers') and the rest idle while those queue.
+reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "true").lower() not in ("0", "false", "no")
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20
 keepalive = 5
