@@ -121,11 +121,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     DATABASES["default"]["OPTIONS"]["timeout"] = 20
 else:
-    # A health check costs one round trip per request; without it the first request on a connection
-    # the server dropped fails (with the 503 page) and the next one reconnects.
+    # Without a health check the first request on a connection the server dropped fails (with the
+    # 503 page) and the next one reconnects. Voxit's check polls the socket: no round trip.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env("DATABASE_HEALTH_CHECKS")
 USES_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if USES_POSTGRES:
+    # Django's backend with a health check that polls the socket instead of a SELECT 1 round trip
+    # per request (voxit/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "voxit.postgresql"
     # Django turns psycopg's prepared statements off altogether (prepare_threshold None), and then
     # even an explicit ``prepare=True`` is ignored. A threshold no query reaches keeps Django's
     # own queries unprepared while the vote statement, which asks for it, is planned once per

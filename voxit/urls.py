@@ -7,10 +7,11 @@ from drf_spectacular.views import SpectacularAPIView
 from voxit import views
 
 urlpatterns = [
+    # The API first: votes are the busiest requests, and URLs are tried in order.
+    path("api/v1/", include("statements.api_urls")),
     path("", include("statements.urls")),
     path("moderation/", include("moderation.urls")),
     path("reports/", include("clustering.urls")),
-    path("api/v1/", include("statements.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/login/", views.ThrottledLoginView.as_view(), name="login"),

@@ -338,6 +338,47 @@ def test_lost_database_connection_answers_503_and_later_requests_succeed(
         connection.close()
 
 
+def test_health_check_notices_a_connection_the_server_ended_and_the_vote_succeeds(
+    require_postgres, transactional_db, monkeypatch
+):
+    """With health checks on (the default), a connection the server ended between requests is
+    noticed from its socket and replaced before the vote: the resident sees nothing. A live
+    connection is not asked anything (no SELECT 1 round trip per request)."""
+    from django.db.backends.postgresql.base import DatabaseWrapper as DjangoWrapper
+
+    conversation = make_conversation("db-ended")
+    statement = services.statement_seed(conversation=conversation, text="Väite")
+    resident = Client(raise_request_exception=False, HTTP_HOST="localhost")
+    resident.get(f"/c/{conversation.slug}/")
+    monkeypatch.setitem(connection.settings_dict, "CONN_HEALTH_CHECKS", True)
+    asked = []
+    real_is_usable = DjangoWrapper.is_usable
+
+    def counting_is_usable(self):
+        asked.append(1)
+        return real_is_usable(self)
+
+    monkeypatch.setattr(DjangoWrapper, "is_usable", counting_is_usable)
+    try:
+        connection.ensure_connection()
+        assert connection.is_usable() and asked == []  # live and idle: no query was sent
+
+        _kill_connection(_backend_pid())
+        deadline = time.monotonic() + 5
+        while connection.is_usable() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert asked, "the ended connection was never noticed"
+        end_of_request()
+        connection.health_check_done = False  # what the start of the next request does
+        answer = post_json(
+            resident, api("votes", conversation), {"statement": statement.pk, "choice": "agree"}
+        )
+        assert answer.status_code == 201, answer.content
+        assert Vote.objects.count() == VoteLog.objects.count() == 1
+    finally:
+        connection.close()
+
+
 def _concurrently(count, action):
     barrier = threading.Barrier(count)
     results = [None] * count

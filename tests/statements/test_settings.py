@@ -45,7 +45,7 @@ def test_database_url_switches_to_postgresql():
     result = start(SECRET_KEY="k", DATABASE_URL="postgres://voxit:pw@db.example:5432/voxit_prod")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().split("|")[:3] == [
-        "django.db.backends.postgresql",
+        "voxit.postgresql",
         "voxit_prod",
         "db.example",
     ]
