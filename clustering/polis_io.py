@@ -62,6 +62,11 @@ class PolisExport:
     def has_polis_groups(self) -> bool:
         return len(self.group_ids) > 0
 
+    @property
+    def has_vote_log(self) -> bool:
+        """True when votes.csv (the timed vote log) was read, not only participants-votes.csv."""
+        return len(self.log_timestamps) > 0
+
 
 def _open_rows(path: Path):
     f = path.open(newline="", encoding="utf-8")
