@@ -14,9 +14,10 @@ Polis' math worker after each poll of new votes; people vote more slowly than th
 amount to about one run per vote: 31,000 runs for ssis.land-bank-farmland, too many to replay.
 :data:`REPLAY_EVERY_VOTES` is set by running time alone: the largest openData log (62,000 votes,
 austria-climate.5twd2jsnkf) took 22 s of CPU with a run every 200 votes and 10-15 s with one
-every 300, against a budget of about 20 s on the 2-core development machine.  On ssis.land-bank-farmland a
-run every 50, 100, 200, 300 or 500 votes keeps 2 groups, as Polis showed (ARI 0.96-1.00); a run
-a day or every 1,000 votes ends with 3 (ARI 0.73-0.74), as a single run on the final votes does.
+every 300, against a budget of about 20 s on the 2-core development machine.  On
+ssis.land-bank-farmland a run every 50, 100, 200, 300 or 500 votes keeps 2 groups, as Polis
+showed (ARI 0.96-1.00); a run a day or every 1,000 votes ends with 3 (ARI 0.73-0.74), as a
+single run on the final votes does.
 
 What is known only in its final state is used throughout: moderation (a statement rejected at
 the end is treated as rejected from the start) and meta flags.  Statements need no timing of
