@@ -105,7 +105,7 @@ for index, key in ipairs(KEYS) do
 end
 return counts
 """
-_count_scripts: dict[int, object] = {}
+_count_scripts: dict[str, object] = {}  # per Redis URL, like the clients
 
 
 def _count_many(keys: list[tuple[str, int]]) -> list[tuple[int, int]]:
@@ -116,9 +116,10 @@ def _count_many(keys: list[tuple[str, int]]) -> list[tuple[int, int]]:
     if client is None:
         return [_count(key, window, now) for key, window in keys]
     try:
-        script = _count_scripts.get(id(client))
+        url = settings.REDIS_URL
+        script = _count_scripts.get(url)
         if script is None:
-            script = _count_scripts[id(client)] = client.register_script(_COUNT_SCRIPT)
+            script = _count_scripts[url] = client.register_script(_COUNT_SCRIPT)
         replies = script(
             keys=[name for name, _window in windows], args=[window + 5 for _name, window in windows]
         )

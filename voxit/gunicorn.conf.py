@@ -69,4 +69,3 @@ def when_ready(server):
 
     gc.collect()
     gc.freeze()
-
