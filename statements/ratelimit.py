@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import threading
 import time
 from dataclasses import dataclass
 
@@ -107,29 +109,158 @@ return counts
 """
 _count_scripts: dict[str, object] = {}  # per Redis URL, like the clients
 
+# A batch of counts from one process: INCRBY each key by its count, give a new key its expiry.
+_ADD_SCRIPT = """
+local totals = {}
+local n = #KEYS
+for index, key in ipairs(KEYS) do
+    local added = tonumber(ARGV[index])
+    local total = redis.call('INCRBY', key, added)
+    if total == added then
+        redis.call('EXPIRE', key, ARGV[n + index])
+    end
+    totals[index] = total
+end
+return totals
+"""
 
-def _count_many(keys: list[tuple[str, int]]) -> list[tuple[int, int]]:
+
+def _script(client, source: str, cache: dict):
+    url = settings.REDIS_URL
+    script = cache.get(url)
+    if script is None:
+        script = cache[url] = client.register_script(source)
+    return script
+
+
+def _window_key(key: str, window: int, now: float) -> tuple[str, float]:
+    start = int(now // window) * window
+    return f"voxit:rl:{key}:{start}", start + window
+
+
+def _count_many(keys: list[tuple[str, int]], *, now: float | None = None) -> list[tuple[int, int]]:
     """Add one to each (key, window) counter; (count, seconds left in its window) for each."""
-    now = time.time()
-    windows = [(f"voxit:rl:{key}:{int(now // window) * window}", window) for key, window in keys]
+    now = time.time() if now is None else now
+    windows = [_window_key(key, window, now) for key, window in keys]
     client = _redis()
     if client is None:
         return [_count(key, window, now) for key, window in keys]
     try:
-        url = settings.REDIS_URL
-        script = _count_scripts.get(url)
-        if script is None:
-            script = _count_scripts[url] = client.register_script(_COUNT_SCRIPT)
-        replies = script(
-            keys=[name for name, _window in windows], args=[window + 5 for _name, window in windows]
+        replies = _script(client, _COUNT_SCRIPT, _count_scripts)(
+            keys=[name for name, _ends in windows], args=[window + 5 for _key, window in keys]
         )
     except Exception:  # noqa: BLE001 - the cache being down must not stop a resident
         logger.warning("Rate-limit store unavailable; letting the request through", exc_info=True)
         return [(0, 0)] * len(keys)
-    return [
-        (int(replies[index]), max(int((now // window) * window + window - now), 1))
-        for index, (_name, window) in enumerate(windows)
-    ]
+    return [(int(reply), max(int(ends - now), 1)) for reply, (_name, ends) in zip(replies, windows)]
+
+
+_add_scripts: dict[str, object] = {}
+SYNC_SECONDS = 0.2
+
+
+class _SharedCounts:
+    """Vote counters of this process, added to Redis in the background every ``SYNC_SECONDS``.
+
+    A vote is the busiest request, and a Redis round trip per vote cost a fifth of its CPU in
+    the web process. So the first hit on a counter in a window is counted in Redis at once (its
+    reply is the total of every process so far, so a limit already reached elsewhere holds
+    from the first request); later hits are counted here, and a background thread adds them to
+    Redis in one command per batch and brings back the totals. The count a request is judged
+    by is the last known total plus what this process counted since. Other processes' hits
+    reach it within a batch, so a limit may be passed by what other processes admitted in the
+    last ``SYNC_SECONDS`` - a resident's keep-alive connection stays with one process anyway.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pid = None
+        # Redis key -> [window end, pending, in flight, last total from Redis, window seconds]
+        self._entries: dict[str, list] = {}
+        self._thread = None
+
+    def reset(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def count(self, keys: list[tuple[str, int]]) -> list[tuple[int, int]]:
+        now = time.time()
+        named = [(*_window_key(key, window, now), window) for key, window in keys]
+        with self._lock:
+            if self._pid != os.getpid():  # a new process (gunicorn forks): its own counts and thread
+                self._pid, self._entries, self._thread = os.getpid(), {}, None
+            entries = [self._entries.get(name) for name, _ends, _window in named]
+            if all(entry is not None for entry in entries):
+                for entry in entries:
+                    entry[1] += 1
+                return [
+                    (entry[1] + entry[2] + entry[3], max(int(ends - now), 1))
+                    for entry, (_name, ends, _window) in zip(entries, named)
+                ]
+        # A counter new to this process in this window: counted in Redis now.
+        counted = _count_many(keys, now=now)
+        with self._lock:
+            for (name, ends, window), (total, _left) in zip(named, counted):
+                if total <= 0:  # the store is down: let it through, uncounted, as before
+                    continue
+                entry = self._entries.get(name)
+                if entry is None:
+                    self._entries[name] = [ends, 0, 0, total, window]
+                else:  # another thread of this process made it meanwhile: ours is in the total
+                    entry[3] = max(entry[3], total)
+            self._start_thread()
+        return counted
+
+    def _start_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="voxit-ratelimit-sync", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while self._pid == os.getpid():
+            time.sleep(SYNC_SECONDS)
+            self.sync()
+
+    def sync(self) -> None:
+        """Add this process's pending counts to Redis and bring back the totals (one command)."""
+        now = time.time()
+        with self._lock:
+            for name in [name for name, entry in self._entries.items() if entry[0] <= now]:
+                del self._entries[name]
+            batch = [(name, entry[1], entry[4]) for name, entry in self._entries.items() if entry[1]]
+            for name, pending, _window in batch:
+                entry = self._entries[name]
+                entry[1], entry[2] = 0, entry[2] + pending
+        if not batch:
+            return
+        client = _redis()
+        try:
+            totals = _script(client, _ADD_SCRIPT, _add_scripts)(
+                keys=[name for name, _pending, _window in batch],
+                args=[pending for _name, pending, _window in batch]
+                + [window + 5 for _name, _pending, window in batch],
+            )
+        except Exception:  # noqa: BLE001 - kept here and tried again with the next batch
+            logger.warning("Rate-limit store unavailable; counts kept in this process", exc_info=True)
+            totals = None
+        with self._lock:
+            for index, (name, pending, _window) in enumerate(batch):
+                entry = self._entries.get(name)
+                if entry is None:
+                    continue
+                entry[2] -= pending
+                if totals is None:
+                    entry[1] += pending
+                else:
+                    entry[3] = max(entry[3], int(totals[index]))
+
+
+_shared_counts = _SharedCounts()
+
+
+def local_counts_reset() -> None:
+    """Forget this process's counters (tests: each starts with a fresh process's view)."""
+    _shared_counts.reset()
 
 
 def _count(key: str, window: int, now: float) -> tuple[int, int]:
@@ -171,7 +302,9 @@ def check(request, action: str, *, participant_key: str | None = None) -> None:
     checks = [(limit, key) for limit, key in checks if limit.allowed > 0]
     if not checks or is_exempt(getattr(request, "user", None)):
         return
-    counts = _count_many([(key, limit.window) for limit, key in checks])
+    keys = [(key, limit.window) for limit, key in checks]
+    # Votes: counted in the process and shared through Redis in batches (see _SharedCounts).
+    counts = _shared_counts.count(keys) if action == "vote" and _redis() is not None else _count_many(keys)
     for (limit, _key), (count, retry_after) in zip(checks, counts, strict=True):
         if count > limit.allowed:
             raise RateLimited(retry_after=retry_after)

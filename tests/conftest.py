@@ -31,6 +31,16 @@ def require(available: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit_counts():
+    """Each test starts with a fresh process's view of the vote counters (see statements.ratelimit)."""
+    from statements.ratelimit import local_counts_reset
+
+    local_counts_reset()
+    yield
+    local_counts_reset()
+
+
 @pytest.fixture
 def require_postgres():
     require(

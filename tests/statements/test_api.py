@@ -363,3 +363,97 @@ def test_my_statements_in_the_api_tell_the_rejection_rule_and_the_duplicate(clie
     person = fates["Mayor X is useless"]
     assert person["reason"] == "person" and "rule 1" in person["reason_label"]
     assert person["deadline"] is None
+
+
+# The vote's direct path (no DRF negotiation and rendering) answers as DRF does.
+
+NEGOTIATED = {"HTTP_ACCEPT": "application/json, text/plain;q=0.5"}  # only DRF takes this one
+
+
+@pytest.fixture
+def drf_calls(monkeypatch):
+    from rest_framework.views import APIView
+
+    calls = []
+    original = APIView.initial
+
+    def counting(self, request, *args, **kwargs):
+        calls.append(type(self).__name__)
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(APIView, "initial", counting)
+    return calls
+
+
+def _comparable(response):
+    return (
+        response.status_code,
+        response.json(),
+        {name: response.get(name) for name in ("Content-Type", "Allow", "Vary", "Retry-After", "Content-Language")},
+    )
+
+
+REFUSALS = [
+    ("bad choice", lambda c, s: (c, {"statement": s.pk, "choice": "maybe"})),
+    ("unknown statement", lambda c, s: (c, {"statement": s.pk + 10_000, "choice": "agree"})),
+    ("empty object", lambda c, s: (c, {})),
+]
+
+
+@pytest.mark.parametrize("case,make", REFUSALS, ids=[case for case, _make in REFUSALS])
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_direct_vote_path_refuses_exactly_as_drf(client, conversation, seeds, drf_calls, case, make, language):
+    target, body = make(conversation, seeds[0])
+    path = api("votes", target) + f"?lang={language}"
+    direct = post_json(client, path, body, HTTP_ACCEPT="application/json")
+    assert drf_calls == []
+    negotiated = post_json(client, path, body, **NEGOTIATED)
+    assert drf_calls == ["VotesAPI"]
+    assert _comparable(direct) == _comparable(negotiated)
+    assert direct.status_code in (400, 404)
+    assert not Vote.objects.exists()
+
+
+def test_direct_vote_path_answers_unknown_and_closed_conversations_as_drf(client, db, drf_calls):
+    closed = make_conversation(opens_delta=timedelta(days=-9), closes_delta=timedelta(days=-1))
+    statement = make_seed(closed, "Closed")
+    for path in (api("votes", closed), reverse("api:votes", kwargs={"slug": "no-such-thing"})):
+        body = {"statement": statement.pk, "choice": "agree"}
+        direct = post_json(client, path + "?lang=en", body)
+        negotiated = post_json(client, path + "?lang=en", body, **NEGOTIATED)
+        assert _comparable(direct) == _comparable(negotiated)
+        assert direct.status_code in (403, 404)
+    assert drf_calls == ["VotesAPI", "VotesAPI"]
+
+
+def test_direct_vote_path_casts_the_vote_like_drf(client, conversation, seeds, drf_calls):
+    other = resident_client()
+    direct = post_json(client, api("votes", conversation), {"statement": seeds[0].pk, "choice": "agree"})
+    negotiated = post_json(other, api("votes", conversation), {"statement": seeds[0].pk, "choice": "agree"}, **NEGOTIATED)
+    assert drf_calls == ["VotesAPI"]
+    assert direct.status_code == negotiated.status_code == 201
+    first, second = direct.json(), negotiated.json()
+    assert first.keys() == second.keys() == {"vote", "next", "progress"}
+    assert first["vote"].keys() == second["vote"].keys()
+    assert first["vote"]["statement"] == second["vote"]["statement"] == {"id": seeds[0].pk, "text": seeds[0].text}
+    assert first["progress"] == second["progress"] == {"answered": 1, "total": len(seeds)}
+    assert first["next"]["id"] != seeds[0].pk
+    assert _comparable(direct)[2] == _comparable(negotiated)[2]
+    assert Vote.objects.count() == 2
+
+
+def test_direct_vote_path_leaves_rate_limits_and_csrf_in_force(conversation, seeds, settings, drf_calls):
+    browser = resident_client(enforce_csrf_checks=True)
+    refused = post_json(browser, api("votes", conversation), {"statement": seeds[0].pk, "choice": "agree"})
+    assert refused.status_code == 403  # no token: DRF's permission refuses it
+    browser.get(reverse("statements:conversation", kwargs={"slug": conversation.slug}))
+    token = browser.cookies["csrftoken"].value
+    settings.RATE_LIMIT_VOTES_PER_MINUTE = 1
+    answers = [
+        post_json(browser, api("votes", conversation), {"statement": seed.pk, "choice": "agree"}, HTTP_X_CSRFTOKEN=token)
+        for seed in seeds[:2]
+    ]
+    assert [answer.status_code for answer in answers] == [201, 429]
+    assert answers[1]["Retry-After"] and answers[1].json()["retry_after"] > 0
+    assert drf_calls == ["VotesAPI"]  # only the refused request went through DRF
+    assert Vote.objects.count() == 1
