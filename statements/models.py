@@ -248,8 +248,11 @@ class Vote(models.Model):
         DISAGREE = -1, _("Disagree")
         PASS = 0, _("Pass")
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
-    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="votes")
+    # Every vote writes each index of this table: the (conversation, updated_at) index and the
+    # unique (participant, statement) constraint already serve lookups by conversation and by
+    # participant, so those two keys get no index of their own.
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+", db_index=False)
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="votes", db_index=False)
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="votes")
     choice = models.SmallIntegerField(_("answer"), choices=Choice.choices)
     created_at = models.DateTimeField(default=timezone.now)
@@ -268,7 +271,8 @@ class Vote(models.Model):
 class VoteLog(models.Model):
     """Append-only log of every vote cast, including ones later replaced (Polis' votes.csv)."""
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    # As for Vote: the (conversation, cast_at) index serves lookups by conversation.
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+", db_index=False)
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="+")
     choice = models.SmallIntegerField(choices=Vote.Choice.choices)

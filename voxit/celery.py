@@ -24,3 +24,11 @@ def _lower_priority(**_kwargs):
     niceness = getattr(settings, "RECLUSTER_WORKER_NICENESS", 0)
     if niceness > 0:
         os.nice(niceness)
+    # One thread for NumPy's and SciPy's math libraries: a recompute is one task among the
+    # web's processes, not a job entitled to every core at once (their thread pools spin on all
+    # cores and took them from votes in bursts).
+    threads = getattr(settings, "RECLUSTER_WORKER_THREADS", 0)
+    if threads > 0:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=threads)
