@@ -5,7 +5,10 @@ Browser Accept-Language is deliberately not used: the city publishes in Finnish 
 """
 
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.utils import translation
+from django.utils.functional import SimpleLazyObject, empty
 
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 
@@ -34,3 +37,20 @@ class LanguageMiddleware:
             )
         translation.deactivate()
         return response
+
+
+class LazyMessageMiddleware(MessageMiddleware):
+    """Django's message middleware, with the message store made on first use.
+
+    The stock middleware builds a cookie-and-session store for every request, the votes too,
+    which never show a message; here only a request that adds or reads messages pays for it.
+    """
+
+    def process_request(self, request):
+        request._messages = SimpleLazyObject(lambda: default_storage(request))
+
+    def process_response(self, request, response):
+        messages = getattr(request, "_messages", None)
+        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
+            return response
+        return super().process_response(request, response)

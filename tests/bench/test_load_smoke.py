@@ -34,6 +34,8 @@ def test_load_benchmark_smoke_run_loses_no_vote(db):
             "2",
             "--seconds",
             "2",
+            "--warmup",
+            "1",
             "--statements",
             "20",
             "--pgbench-seconds",
@@ -63,5 +65,6 @@ def test_load_benchmark_smoke_run_loses_no_vote(db):
         "share",
     }
     assert figures["acknowledged"] > 0
+    assert figures["votes_per_s"] > 0 and figures["p99_ms"] > 0  # measured after the warm-up
     assert figures["lost"] == 0
     assert figures["stored"] == figures["acknowledged"]

@@ -160,6 +160,21 @@ def test_bad_vote_input_gives_a_message_not_an_error_page(english, conversation,
     assert not Vote.objects.exists()
 
 
+def test_the_saved_message_shows_once_after_the_vote_and_votes_through_the_api_set_no_message_cookie(
+    english, conversation, seeds
+):
+    response = english.post(url("vote", conversation), {"statement": seeds[0].pk, "choice": "agree"}, follow=True)
+    assert "Your answer was saved." in response.content.decode()
+    assert "Your answer was saved." not in page(english, url("conversation", conversation))
+    api = english.post(
+        f"/api/v1/conversations/{conversation.slug}/votes/",
+        {"statement": seeds[1].pk, "choice": "agree"},
+        content_type="application/json",
+    )
+    assert api.status_code == 201
+    assert "messages" not in api.cookies
+
+
 def test_vote_page_only_accepts_posts(english, conversation):
     assert english.get(url("vote", conversation)).status_code == 405
 
@@ -182,6 +197,18 @@ def test_a_forged_participant_cookie_is_a_new_browser(english, conversation, see
     english.post(url("vote", conversation), {"statement": seeds[0].pk, "choice": "agree"})
     english.cookies["voxit_participant"] = "forged-token:not-a-signature"
     assert "0 / 5 answered" in page(english, url("conversation", conversation))
+
+
+def test_a_cookie_altered_after_its_checked_value_was_remembered_is_still_refused(english, conversation, seeds):
+    english.get(url("conversation", conversation))
+    english.post(url("vote", conversation), {"statement": seeds[0].pk, "choice": "agree"})
+    assert "1 / 5 answered" in page(english, url("conversation", conversation))  # checked, remembered
+    genuine = english.cookies["voxit_participant"].value
+    token, _sep, signature = genuine.partition(":")
+    english.cookies["voxit_participant"] = token + "x:" + signature  # same signature, other token
+    assert "0 / 5 answered" in page(english, url("conversation", conversation))
+    english.cookies["voxit_participant"] = genuine
+    assert "1 / 5 answered" in page(english, url("conversation", conversation))
 
 
 def test_visiting_does_not_create_a_participant(english, conversation, seeds):
