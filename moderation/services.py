@@ -418,6 +418,7 @@ def moderation_digest_send(*, now: datetime | None = None) -> int:
             "overdue": sum(1 for item in items if item.is_overdue),
             "due_soon": sum(1 for item in items if item.is_due_soon),
             "now": now,
+            "site_url": settings.SITE_URL,
         }
         subject = render_to_string("moderation/email/digest_subject.txt", context).strip()
         body = render_to_string("moderation/email/digest.txt", context)

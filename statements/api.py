@@ -286,8 +286,9 @@ class StatementsAPI(ResidentAPIView):
             raise VoxitError(_("Write the statement before sending it."), code="empty")
         if not conversation.accepts_statements():
             raise SubmissionsClosed()
-        participant = self.participant(conversation, create=True)
-        statement = services.statement_submit(participant=participant, text=text)
+        statement = services.statement_submit_by_browser(
+            conversation=conversation, browser_token=ensure_browser_token(request._request), text=text
+        )
         # Published statements like it, so a client can suggest voting on them (never others' pending ones).
         similar = selectors.statements_similar_published(conversation=conversation, text=statement.text)
         body = dict(MyStatementSerializer(statement).data)

@@ -348,6 +348,17 @@ def _vote_cast_by_browser_plain(*, conversation, browser_token, statement_id, ch
     return VoteReceipt(participant=participant, vote=vote)
 
 
+def statement_submit_by_browser(*, conversation: Conversation, browser_token: str, text: str, now=None) -> Statement:
+    """A resident's statement from their browser; the participant is created with it.
+
+    One transaction: a refused statement (too long, a duplicate, submissions closed) leaves no
+    participant row behind for a browser that had not taken part before.
+    """
+    with transaction.atomic():
+        participant = participant_get_or_create(conversation=conversation, browser_token=browser_token)
+        return statement_submit(participant=participant, text=text, now=now)
+
+
 def _checked_text(*, conversation: Conversation, text: str) -> str:
     cleaned = clean_statement_text(text)
     if not cleaned:

@@ -122,10 +122,11 @@ def statement_new(request, slug):
                 context.update({"text": text, "similar": similar})
                 return render(request, "statements/statement_new.html", context)
         try:
-            participant = participant_for(request, conversation, create=conversation.accepts_statements())
-            if participant is None:
+            if not conversation.accepts_statements():
                 raise VoxitError(_("New statements are no longer accepted in this conversation."))
-            services.statement_submit(participant=participant, text=text)
+            services.statement_submit_by_browser(
+                conversation=conversation, browser_token=ensure_browser_token(request), text=text
+            )
         except DuplicateStatement as error:
             context["duplicate"] = error.existing
             context["error"] = error.message

@@ -33,6 +33,7 @@ env = environ.Env(
     EMAIL_URL=(str, "consolemail://"),
     DEFAULT_FROM_EMAIL=(str, "voxit@localhost"),
     MODERATION_DIGEST_ENABLED=(bool, True),
+    SITE_URL=(str, ""),
     MODERATION_DIGEST_MINUTES=(int, 60),
     RECLUSTER_SWEEP_MINUTES=(int, 2),
     RECLUSTER_IN_PROCESS=(str, "thread"),
@@ -291,6 +292,9 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL")
 globals().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL")
 MODERATION_DIGEST_ENABLED = env("MODERATION_DIGEST_ENABLED")
+# The address residents and staff reach Voxit at (https://voxit.example.fi): links in e-mail
+# need it, since a message has no page to be relative to.
+SITE_URL = env("SITE_URL").rstrip("/")
 MODERATION_DIGEST_MINUTES = env("MODERATION_DIGEST_MINUTES")
 RECLUSTER_SWEEP_MINUTES = env("RECLUSTER_SWEEP_MINUTES")
 # Without a broker: "thread" recomputes in a background thread (votes answer at once),

@@ -131,6 +131,19 @@ def test_digest_lists_due_and_overdue_to_moderators(conversation, settings):
     assert "1" in mail.outbox[0].subject
 
 
+def test_digest_links_are_absolute_when_the_site_address_is_set(conversation, settings):
+    settings.MODERATION_DIGEST_ENABLED = True
+    settings.SITE_URL = "https://voxit.example.fi"
+    make_moderator("mod-a", email="a@example.org")
+    statement = make_pending(conversation, "Myöhässä oleva", submitted_at=hki(2026, 1, 12, 9))
+    assert services.moderation_digest_send(now=hki(2026, 1, 19, 12)) == 1
+    link = "https://voxit.example.fi" + reverse("moderation:conversation_queue", kwargs={"slug": conversation.slug})
+    assert any(
+        line.strip().startswith(link) and line.strip().endswith(f"#statement-{statement.pk}")
+        for line in mail.outbox[0].body.splitlines()
+    ), mail.outbox[0].body
+
+
 def test_digest_is_silent_when_nothing_is_due_or_it_is_off(conversation, settings):
     make_moderator("mod-a", email="a@example.org")
     make_pending(conversation, "Ei vielä", submitted_at=hki(2026, 1, 19, 11))

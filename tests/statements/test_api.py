@@ -267,6 +267,21 @@ def test_duplicate_statement_is_409_pointing_to_the_existing_one(client, convers
     assert response.json()["existing_statement"] == existing.pk
 
 
+@pytest.mark.parametrize(
+    "text,status", [("x" * 141, 400), ("PARKS need benches", 409), ("   ", 400)]
+)
+def test_a_refused_first_statement_leaves_no_participant_behind(client, conversation, text, status):
+    from statements.models import Participant
+
+    make_seed(conversation, "Parks need benches")
+    response = post_json(client, api("statements", conversation), {"text": text})
+    assert response.status_code == status
+    assert not Participant.objects.exists()
+    accepted = post_json(client, api("statements", conversation), {"text": "Libraries open on Sundays"})
+    assert accepted.status_code == 201
+    assert Participant.objects.count() == 1
+
+
 def test_statement_after_submissions_close_is_refused(client, db):
     conversation = make_conversation(opens_delta=timedelta(days=-3), closes_delta=timedelta(days=3))
     conversation.submissions_close_at = timezone.now() - timedelta(minutes=1)

@@ -228,6 +228,7 @@ def test_add_statement_page_shows_and_enforces_the_length_limit(english, db):
     assert response.status_code == 400
     assert "The statement is 61 characters long; the limit is 60." in response.content.decode()
     assert not Statement.objects.exists()
+    assert not Participant.objects.exists()  # a refused first statement leaves no participant
 
 
 @pytest.mark.parametrize("text", ["", "     ", "\n\n"])
