@@ -88,6 +88,12 @@ class ResidentAPIView(APIView):
     permission_classes = [CsrfForEveryone]
     authentication_classes = []
 
+    def initialize_request(self, request, *args, **kwargs):
+        # DRF will set request.user to AnonymousUser (no authentication here); moderators and
+        # staff signed in through the session stay exempt from rate limits all the same.
+        request.voxit_session_user = getattr(request, "user", None)
+        return super().initialize_request(request, *args, **kwargs)
+
     def conversation(self, slug):
         return selectors.conversation_get_visible(slug=slug, user=self.request.user)
 
@@ -230,6 +236,7 @@ class VotesAPI(ResidentAPIView):
         if data is None:
             return super().dispatch(request, *args, **kwargs)
         self.args, self.kwargs, self.request = args, kwargs, request
+        request.voxit_session_user = getattr(request, "user", None)
         request.user = AnonymousUser()  # as DRF sets it for this API, which has no authentication
         headers = {"Allow": ", ".join(self.allowed_methods)}
         try:

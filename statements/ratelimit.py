@@ -300,7 +300,10 @@ def check(request, action: str, *, participant_key: str | None = None) -> None:
     if participant_key:
         checks.insert(0, (per_participant, f"{action}:p:{_digest(participant_key)}"))
     checks = [(limit, key) for limit, key in checks if limit.allowed > 0]
-    if not checks or is_exempt(getattr(request, "user", None)):
+    # The resident API treats everyone as anonymous (DRF replaces request.user); the signed-in
+    # user, kept by the API before that, still decides who is exempt.
+    user = getattr(request, "voxit_session_user", None) or getattr(request, "user", None)
+    if not checks or is_exempt(user):
         return
     keys = [(key, limit.window) for limit, key in checks]
     # Votes: counted in the process and shared through Redis in batches (see _SharedCounts).

@@ -93,6 +93,20 @@ def test_moderators_and_staff_are_not_limited(conversation):
     assert Vote.objects.count() == 6
 
 
+@override_settings(RATE_LIMIT_VOTES_PER_MINUTE=1, RATE_LIMIT_IP_VOTES_PER_MINUTE=1)
+def test_moderators_and_staff_are_not_limited_in_the_api_either(conversation):
+    statements = [make_seed(conversation, f"Statement {i}") for i in range(3)]
+    for user in (make_user("mod", moderator=True), make_user("staff", staff=True)):
+        client = logged_in(user)
+        for statement in statements:
+            assert vote(client, conversation, statement).status_code == 201  # the direct path
+            assert vote(client, conversation, statement, HTTP_ACCEPT="application/json, */*;q=0.1").status_code == 201
+    assert Vote.objects.count() == 6
+    # A resident from the same address is limited as before.
+    refused = [vote(browser(), conversation, s).status_code for s in statements[:2]]
+    assert 429 in refused
+
+
 @override_settings(
     RATE_LIMIT_VOTES_PER_MINUTE=1,
     CACHES={
