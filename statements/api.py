@@ -95,7 +95,9 @@ class ResidentAPIView(APIView):
         return super().initialize_request(request, *args, **kwargs)
 
     def conversation(self, slug):
-        return selectors.conversation_get_visible(slug=slug, user=self.request.user)
+        # Staff signed in may preview an unpublished conversation, as on the pages.
+        user = getattr(self.request._request, "voxit_session_user", None)
+        return selectors.conversation_get_visible(slug=slug, user=user)
 
     def participant(self, conversation, *, create=False):
         return participant_for(self.request._request, conversation, create=create)

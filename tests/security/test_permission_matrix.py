@@ -54,6 +54,8 @@ GET = {
     "api:conversations": (200,) * 7,
     "api:conversation": (200,) * 7,
     "api:next": (200,) * 7,
+    "api:conversation#draft": (404, 404, 404, 404, 404, 200, 200),  # staff preview, as on the pages
+    "api:next#draft": (404, 404, 404, 404, 404, 200, 200),
     "api:votes": (405,) * 7,
     "api:my_votes": (200,) * 7,
     "api:statements": (405,) * 7,
