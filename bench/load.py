@@ -10,8 +10,9 @@ vote through the API and gets the next statement, again and again; a resident wh
 everything is replaced by a new one. Votes per second and latencies are measured after a short
 warm-up (``--warmup``, 2 s: the server was just started and its threads open their database
 connections on their first requests; a running server has done that long before a rush). Then it
-checks the database: every acknowledged vote (a 201 answer, warm-up included) must be stored, once, with its log entry. Finally it measures PostgreSQL's own rate for an
-equivalent single-row upsert with pgbench on the same database, and prints our rate as a share of it.
+checks the database: every acknowledged vote (a 201 answer, warm-up included) must be stored,
+once, with its log entry. Finally it measures PostgreSQL's own rate for an equivalent single-row
+upsert with pgbench on the same database, and prints our rate as a share of it.
 
 This is a benchmark that prints figures, not a test: the load generator shares the CPU with the
 server it measures, so figures on a small machine are a floor, not a ceiling.

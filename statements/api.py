@@ -21,8 +21,8 @@ from statements.serializers import (
     ErrorSerializer,
     MyStatementSerializer,
     NextStatementSerializer,
-    StatementInputSerializer,
     StatementFateSerializer,
+    StatementInputSerializer,
     StatementSerializer,
     VoteInputSerializer,
     VoteResultSerializer,
@@ -39,6 +39,13 @@ class _CsrfCheck(CsrfViewMiddleware):
         return reason
 
 
+def _csrf_refused(request) -> bool:
+    """Django's CSRF check on a plain Django request, for anonymous residents too."""
+    check = _CsrfCheck(lambda req: None)
+    check.process_request(request)
+    return bool(check.process_view(request, None, (), {}))
+
+
 class CsrfForEveryone(BasePermission):
     """CSRF protection for anonymous residents too (DRF's session auth checks only logged-in users)."""
 
@@ -47,10 +54,7 @@ class CsrfForEveryone(BasePermission):
     def has_permission(self, request, view):
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return True
-        check = _CsrfCheck(lambda req: None)
-        check.process_request(request._request)
-        reason = check.process_view(request._request, None, (), {})
-        if reason:
+        if _csrf_refused(request._request):
             raise exceptions.PermissionDenied(_("The form has expired. Reload the page and try again."))
         return True
 
@@ -99,8 +103,8 @@ class ResidentAPIView(APIView):
         user = getattr(self.request._request, "voxit_session_user", None)
         return selectors.conversation_get_visible(slug=slug, user=user)
 
-    def participant(self, conversation, *, create=False):
-        return participant_for(self.request._request, conversation, create=create)
+    def participant(self, conversation):
+        return participant_for(self.request._request, conversation)
 
 
 class ConversationListAPI(ResidentAPIView):
@@ -212,9 +216,7 @@ def _direct_vote_body(request):
         return None
     if not isinstance(data, dict):
         return None
-    check = _CsrfCheck(lambda req: None)
-    check.process_request(request)
-    if check.process_view(request, None, (), {}):
+    if _csrf_refused(request):
         return None
     return data
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core import signing
 
 from statements.models import Conversation, Participant
-from statements.services import browser_key, participant_get_or_create
+from statements.services import browser_key
 
 _SALT = "voxit.participant"
 
@@ -54,10 +54,9 @@ def ensure_browser_token(request) -> str:
     return token
 
 
-def participant_for(request, conversation: Conversation, *, create: bool = False) -> Participant | None:
-    """This browser's participant in the conversation; created only when it contributes."""
-    if create:
-        return participant_get_or_create(conversation=conversation, browser_token=ensure_browser_token(request))
+def participant_for(request, conversation: Conversation) -> Participant | None:
+    """This browser's participant in the conversation, if it has one (contributing creates it:
+    see ``services.vote_cast_by_browser`` and ``services.statement_submit_by_browser``)."""
     token = browser_token_from(request)
     if not token:
         return None

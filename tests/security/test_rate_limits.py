@@ -167,77 +167,59 @@ def test_admin_login_goes_through_the_throttled_login(client, db):
     assert response["Location"].startswith("/accounts/login/?next=")
 
 
-def test_limits_are_shared_through_redis(conversation):
+@pytest.fixture
+def shared_redis():
+    """The test Redis as the rate-limit store, emptied before and after (needs TEST_REDIS_URL)."""
     import os
 
+    from statements import ratelimit
     from tests.conftest import require
 
     url = os.environ.get("TEST_REDIS_URL", "")
     require(bool(url), "needs Redis: set TEST_REDIS_URL=redis://127.0.0.1:6379/15")
+    with override_settings(REDIS_URL=url):
+        ratelimit._redis().flushdb()
+        try:
+            yield ratelimit._redis()
+        finally:
+            ratelimit._redis().flushdb()
+
+
+@override_settings(RATE_LIMIT_VOTES_PER_MINUTE=2, RATE_LIMIT_IP_VOTES_PER_MINUTE=0)
+def test_limits_are_shared_through_redis(conversation, shared_redis):
     statements = [make_seed(conversation, f"Statement {i}") for i in range(3)]
-    with override_settings(
-        REDIS_URL=url, RATE_LIMIT_VOTES_PER_MINUTE=2, RATE_LIMIT_IP_VOTES_PER_MINUTE=0
-    ):
-        from statements.ratelimit import _redis
-
-        _redis().flushdb()
-        resident = browser()
-        assert [vote(resident, conversation, s).status_code for s in statements] == [201, 201, 429]
-        _redis().flushdb()
+    resident = browser()
+    assert [vote(resident, conversation, s).status_code for s in statements] == [201, 201, 429]
 
 
-def _redis_url():
-    import os
-
-    from tests.conftest import require
-
-    url = os.environ.get("TEST_REDIS_URL", "")
-    require(bool(url), "needs Redis: set TEST_REDIS_URL=redis://127.0.0.1:6379/15")
-    return url
-
-
-def test_vote_counts_of_one_process_reach_the_others_through_redis(conversation):
+@override_settings(RATE_LIMIT_VOTES_PER_MINUTE=0, RATE_LIMIT_IP_VOTES_PER_MINUTE=4)
+def test_vote_counts_of_one_process_reach_the_others_through_redis(conversation, shared_redis):
     from statements import ratelimit
 
     statements = [make_seed(conversation, f"Statement {i}") for i in range(6)]
-    with override_settings(
-        REDIS_URL=_redis_url(), RATE_LIMIT_VOTES_PER_MINUTE=0, RATE_LIMIT_IP_VOTES_PER_MINUTE=4
-    ):
-        ratelimit._redis().flushdb()
-        try:
-            # This process: the first vote is counted in Redis at once, the next two here.
-            assert [vote(browser(), conversation, s).status_code for s in statements[:3]] == [201] * 3
-            redis_keys = ratelimit._redis().keys("voxit:rl:vote:ip:*")
-            assert len(redis_keys) == 1 and int(ratelimit._redis().get(redis_keys[0])) == 1
-            ratelimit._shared_counts.sync()  # what the background thread does every 0.2 s
-            assert int(ratelimit._redis().get(redis_keys[0])) == 3
-            # Another process (a fresh view of the counters) starts from the shared total.
-            ratelimit.local_counts_reset()
-            assert vote(browser(), conversation, statements[3]).status_code == 201
-            assert vote(browser(), conversation, statements[4]).status_code == 429
-            assert Vote.objects.count() == 4
-        finally:
-            ratelimit._redis().flushdb()
+    # This process: the first vote is counted in Redis at once, the next two here.
+    assert [vote(browser(), conversation, s).status_code for s in statements[:3]] == [201] * 3
+    redis_keys = shared_redis.keys("voxit:rl:vote:ip:*")
+    assert len(redis_keys) == 1 and int(shared_redis.get(redis_keys[0])) == 1
+    ratelimit._shared_counts.sync()  # what the background thread does every 0.2 s
+    assert int(shared_redis.get(redis_keys[0])) == 3
+    # Another process (a fresh view of the counters) starts from the shared total.
+    ratelimit.local_counts_reset()
+    assert vote(browser(), conversation, statements[3]).status_code == 201
+    assert vote(browser(), conversation, statements[4]).status_code == 429
+    assert Vote.objects.count() == 4
 
 
-def test_vote_counts_are_synced_in_the_background(conversation):
+@override_settings(RATE_LIMIT_VOTES_PER_MINUTE=100, RATE_LIMIT_IP_VOTES_PER_MINUTE=0)
+def test_vote_counts_are_synced_in_the_background(conversation, shared_redis):
     import time
 
-    from statements import ratelimit
-
     statements = [make_seed(conversation, f"Statement {i}") for i in range(3)]
-    with override_settings(
-        REDIS_URL=_redis_url(), RATE_LIMIT_VOTES_PER_MINUTE=100, RATE_LIMIT_IP_VOTES_PER_MINUTE=0
-    ):
-        ratelimit._redis().flushdb()
-        try:
-            resident = browser()
-            assert [vote(resident, conversation, s).status_code for s in statements] == [201] * 3
-            deadline = time.monotonic() + 5
-            total = 0
-            while time.monotonic() < deadline and total < 3:
-                time.sleep(0.05)
-                total = sum(int(ratelimit._redis().get(key)) for key in ratelimit._redis().keys("voxit:rl:vote:p:*"))
-            assert total == 3
-        finally:
-            ratelimit._redis().flushdb()
+    resident = browser()
+    assert [vote(resident, conversation, s).status_code for s in statements] == [201] * 3
+    deadline = time.monotonic() + 5
+    total = 0
+    while time.monotonic() < deadline and total < 3:
+        time.sleep(0.05)
+        total = sum(int(shared_redis.get(key)) for key in shared_redis.keys("voxit:rl:vote:p:*"))
+    assert total == 3
