@@ -378,6 +378,32 @@ def votes_load(*, conversation_id: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     return data[:, 0].copy(), data[:, 1].copy(), data[:, 2].astype(np.int8)
 
 
+def vote_log_load(
+    *, conversation_id: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The conversation's vote log in the order votes were cast, as (cast_at in epoch
+    milliseconds, participant_ids, statement_ids, choices) arrays."""
+    from statements.models import VoteLog
+
+    rows = (
+        VoteLog.objects.filter(conversation_id=conversation_id)
+        .order_by("cast_at", "pk")
+        .values_list("cast_at", "participant_id", "statement_id", "choice")
+    )
+    stamps, participants, statements, choices = [], [], [], []
+    for cast_at, participant_id, statement_id, choice in rows.iterator(chunk_size=20_000):
+        stamps.append(int(cast_at.timestamp() * 1000))
+        participants.append(participant_id)
+        statements.append(statement_id)
+        choices.append(choice)
+    return (
+        np.asarray(stamps, dtype=np.int64),
+        np.asarray(participants, dtype=np.int64),
+        np.asarray(statements, dtype=np.int64),
+        np.asarray(choices, dtype=np.int8),
+    )
+
+
 def _statement_sets(conversation_id: int) -> dict[str, list[int]]:
     """compute_groups' statement keywords: unpublished statements stay out of the math.
 
@@ -415,13 +441,22 @@ def conversation_recluster(
     trigger: str = ClusteringRun.Trigger.CHANGE,
     generation: int = 0,
     seed: int | None = None,
+    replay_log: bool = False,
 ) -> ClusteringRun:
     """One full recompute, stored as a ClusteringRun whether it succeeds or fails.
 
     The previous successful run warm-starts this one; a failure is recorded and logged and
     leaves the previous result the one pages show.
+
+    ``replay_log``: instead, compute the groups as the recompute loop would have over the
+    conversation's life, from its vote log (:func:`clustering.replay.replay`: a run after every
+    ``REPLAY_EVERY_VOTES`` votes, each warm-started from the last), with no earlier result.
+    For a conversation whose votes arrived all at once, such as a Polis import: a single run on
+    the final votes has none of the history (once in, always in; k smoothing; warm starts)
+    that shaped the groups people saw while it ran.
     """
     from clustering.math import compute_groups
+    from clustering.replay import replay
     from clustering.selectors import run_result
     from statements.models import Statement, Vote
 
@@ -442,18 +477,27 @@ def conversation_recluster(
         run.decision_watermark = Statement.objects.filter(
             conversation_id=conversation_id
         ).aggregate(m=Max("decided_at"))["m"]
-        participant_ids, statement_ids, choices = votes_load(conversation_id=conversation_id)
         statement_sets = _statement_sets(conversation_id)
-        timings["load"] = time.perf_counter() - started
-        previous = run_result(previous_run) if previous_run is not None else None
-        result = compute_groups(
-            participant_ids,
-            statement_ids,
-            choices,
-            **statement_sets,
-            previous=previous,
-            seed=seed,
-        )
+        replayed_runs = None
+        if replay_log:
+            log = vote_log_load(conversation_id=conversation_id)
+            timings["load"] = time.perf_counter() - started
+            if len(log[0]):
+                result, replayed_runs = replay(*log, **statement_sets, seed=seed)
+            else:  # nothing cast yet: the same empty result as a plain run
+                result = compute_groups([], [], [], **statement_sets, seed=seed)
+        else:
+            participant_ids, statement_ids, choices = votes_load(conversation_id=conversation_id)
+            timings["load"] = time.perf_counter() - started
+            previous = run_result(previous_run) if previous_run is not None else None
+            result = compute_groups(
+                participant_ids,
+                statement_ids,
+                choices,
+                **statement_sets,
+                previous=previous,
+                seed=seed,
+            )
         timings.update(
             {name: round(value, 4) for name, value in result.timings.items() if name != "total"}
         )
@@ -462,6 +506,8 @@ def conversation_recluster(
         run.result_json = result.to_json()
         run.priorities = {str(k): v for k, v in result.priority_map().items()}
         run.parameters = result.params
+        if replayed_runs is not None:
+            run.parameters = {**result.params, "replayed_runs": replayed_runs}
         run.k = result.k
         run.n_votes = int(result.participant_n_votes.sum())
         run.n_participants = len(result.participant_ids)

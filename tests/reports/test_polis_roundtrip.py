@@ -149,3 +149,73 @@ def test_import_command_refuses_with_a_clear_message(db, tmp_path):
         call_command("import_polis", str(tmp_path), "--quiet-progress")
     assert not Conversation.objects.exists()
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+@pytest.mark.slow
+def test_import_command_replays_the_vote_log_as_evaluate_does(db):
+    """ssis.land-bank-farmland: once on the final votes the math finds 3 groups; replayed over
+    its vote log, as Polis recomputed while votes came in, it keeps the 2 groups Polis showed.
+    The imported conversation's groups are evaluate's (same ARI against Polis' groups)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+    from sklearn.metrics import adjusted_rand_score
+
+    from clustering.models import PolisSource
+    from clustering.selectors import run_result
+
+    folder = POLIS_OPEN / "ssis.land-bank-farmland.2rumnecbeh.2021-08-01"
+    require(folder.is_dir(), f"needs the openData folder {folder} (set VOXIT_SHARED_DATA)")
+    out = StringIO()
+    call_command("import_polis", str(folder), "--slug", "ssis", "--quiet-progress", stdout=out)
+    assert "replayed from the vote log" in out.getvalue()
+    conversation = Conversation.objects.get(slug="ssis")
+    run = ClusteringRun.objects.get(conversation=conversation)
+    assert run.status == ClusteringRun.Status.SUCCEEDED
+    source = PolisSource.objects.get(conversation=conversation)
+    polis_pid = dict(zip(source.participant_pks, source.polis_pids, strict=True))
+    ours = {polis_pid[pk]: group for pk, group in run_result(run).group_map().items()}
+    original = read_polis_export(folder)
+    polis = dict(zip(original.group_participant_ids.tolist(), original.group_ids.tolist(), strict=True))
+    both = sorted(set(ours) & set(polis))
+    ari = adjusted_rand_score([polis[p] for p in both], [ours[p] for p in both])
+    replayed, single = evaluate(original), evaluate(original, snapshot=True)
+    assert run.k == replayed["k"] == 2 != single["k"]
+    assert ari == pytest.approx(replayed["ari"], abs=1e-9)
+    assert ari > single["ari"] + 0.1
+
+
+def test_recluster_command_replays_on_request(db):
+    """``recluster --replay`` recomputes from the vote log (logged votes, each one, in time order)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from clustering.selectors import run_result
+    from statements import services as statement_services
+    from tests.conftest import make_conversation, make_seed
+
+    conversation = make_conversation("replayed")
+    statements = [make_seed(conversation) for _ in range(8)]
+    rng = np.random.default_rng(3)
+    planted = {}
+    for p in range(40):
+        participant = statement_services.participant_get_or_create(
+            conversation=conversation, browser_token=f"browser-{p}"
+        )
+        stance = 1 if p % 2 else -1
+        planted[participant.pk] = p % 2
+        for s in statements:
+            choice = stance if rng.random() < 0.85 else -stance
+            statement_services.vote_cast(participant=participant, statement_id=s.pk, choice=choice)
+    out = StringIO()
+    call_command("recluster", "replayed", "--replay", stdout=out)
+    assert "replayed from the vote log in 2 runs" in out.getvalue()  # after 300 votes, and all 320
+    run = ClusteringRun.objects.filter(conversation=conversation).latest("pk")
+    assert run.status == ClusteringRun.Status.SUCCEEDED and run.n_votes == 320
+    assert run.k == 2
+    groups = run_result(run).group_map()
+    assert {(planted[pk], group) for pk, group in groups.items()} in (
+        {(0, 0), (1, 1)},
+        {(0, 1), (1, 0)},
+    )

@@ -41,9 +41,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-recluster", action="store_true", help="do not compute opinion groups now"
         )
+        parser.add_argument(
+            "--single-run",
+            action="store_true",
+            help="compute the groups once on the final votes instead of replaying the vote log",
+        )
         parser.add_argument("--quiet-progress", action="store_true")
 
-    def handle(self, *args, directory, slug, no_recluster, quiet_progress, **options):
+    def handle(self, *args, directory, slug, no_recluster, single_run, quiet_progress, **options):
         started = time.perf_counter()
         progress = None if quiet_progress else ProgressBar(sys.stderr)
         try:
@@ -52,8 +57,12 @@ class Command(BaseCommand):
             raise CommandError(f"Not imported: {error}") from None
         self.stdout.write(f"imported {conversation.slug} in {time.perf_counter() - started:.1f} s")
         if not no_recluster:
+            # Polis recomputed while the votes came in; replaying its vote log gives the groups
+            # that history shaped (what `python -m clustering.evaluate` compares by default).
             run = conversation_recluster(
-                conversation_id=conversation.pk, trigger=ClusteringRun.Trigger.COMMAND
+                conversation_id=conversation.pk,
+                trigger=ClusteringRun.Trigger.COMMAND,
+                replay_log=not single_run,
             )
             for line in run_report(run):
                 self.stdout.write(line)

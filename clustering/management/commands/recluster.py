@@ -10,6 +10,8 @@ from statements.models import Conversation
 
 def run_report(run: ClusteringRun) -> list[str]:
     lines = [f"run #{run.pk}: {run.status} ({run.trigger})"]
+    if (run.parameters or {}).get("replayed_runs"):
+        lines[0] += f", replayed from the vote log in {run.parameters['replayed_runs']} runs"
     if run.status == ClusteringRun.Status.FAILED:
         return lines + [run.error.strip().splitlines()[-1] if run.error else "failed"]
     result = run_result(run)
@@ -29,13 +31,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("slug")
         parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument(
+            "--replay",
+            action="store_true",
+            help="recompute from the vote log as the recompute loop would have while votes came in "
+            "(a run every few hundred votes, each warm-started from the last), not once on the final votes",
+        )
 
-    def handle(self, *args, slug, seed, **options):
+    def handle(self, *args, slug, seed, replay, **options):
         conversation = Conversation.objects.filter(slug=slug).first()
         if conversation is None:
             raise CommandError(f"No conversation with the address {slug!r}.")
         run = conversation_recluster(
-            conversation_id=conversation.pk, trigger=ClusteringRun.Trigger.COMMAND, seed=seed
+            conversation_id=conversation.pk,
+            trigger=ClusteringRun.Trigger.COMMAND,
+            seed=seed,
+            replay_log=replay,
         )
         for line in run_report(run):
             self.stdout.write(line)
