@@ -249,10 +249,27 @@ def _pending_generation(conversation_id: int) -> int | None:
     return row[0]
 
 
+def _handed_to_queued_task(conversation_id: int) -> bool:
+    """True when a request since this task started has queued the next task (with a broker).
+
+    Under a steady stream of votes every run ends with new requests counted, and one of them has
+    already queued the next task, debounced. Running again at once as well would compute the
+    groups twice for the same few votes: the queued task (or, if its message is lost, the sweep,
+    as for any request) handles them, so a busy conversation is recomputed once per debounce
+    instead of back to back, and the CPU goes to the residents' votes.
+    """
+    if not getattr(settings, "CELERY_ENABLED", False):
+        return False  # in-process: the request's thread found the lock held; this loop is the one
+    return ReclusterState.objects.filter(
+        pk=conversation_id, queued=True, queued_at__gte=timezone.now() - STALE_QUEUE
+    ).exists()
+
+
 def conversation_recluster_coalesced(
     *, conversation_id: int, trigger: str = ClusteringRun.Trigger.CHANGE
 ) -> ClusteringRun | None:
-    """Run until every request counted so far has been handled; None if another run holds the lock.
+    """Run until every request counted so far has been handled, or handed to a task queued since;
+    None if another run holds the lock.
 
     A request that lands while the lock holder is finishing is never lost: the holder checks
     the counter again after releasing the lock, and the request's own task found the lock held
@@ -261,10 +278,14 @@ def conversation_recluster_coalesced(
     ReclusterState.objects.filter(pk=conversation_id).update(queued=False)
     run = None
     while _pending_generation(conversation_id) is not None:
+        if run is not None and _handed_to_queued_task(conversation_id):
+            return run
         with conversation_lock(conversation_id) as acquired:
             if not acquired:
                 return run
             while (generation := _pending_generation(conversation_id)) is not None:
+                if run is not None and _handed_to_queued_task(conversation_id):
+                    break
                 run = conversation_recluster(
                     conversation_id=conversation_id, trigger=trigger, generation=generation
                 )

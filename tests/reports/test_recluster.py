@@ -113,6 +113,35 @@ def test_request_during_a_run_causes_exactly_one_more_run(db, monkeypatch):
     assert ClusteringRun.objects.filter(conversation=conversation).count() == 2
 
 
+def test_with_a_broker_votes_during_a_run_go_to_the_task_they_queued(db, monkeypatch, settings):
+    """Under a steady stream of votes, a run is not followed at once by another for the few
+    votes that came in meanwhile: the task those votes queued (debounced) computes them."""
+    settings.CELERY_ENABLED = True
+    conversation = make_voted_conversation(30)
+    real = services.conversation_recluster
+    calls = []
+
+    def run_with_votes_arriving(**kwargs):
+        calls.append(kwargs["generation"])
+        if len(calls) == 1:
+            queued = [services.recluster_state_mark_requested(conversation_id=conversation.pk) for _ in range(5)]
+            assert queued == [True] + [False] * 4  # the first of them queues the next task
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "conversation_recluster", run_with_votes_arriving)
+    services.recluster_state_mark_requested(conversation_id=conversation.pk)
+    services.conversation_recluster_coalesced(conversation_id=conversation.pk)
+    assert len(calls) == 1
+    state = ReclusterState.objects.get(pk=conversation.pk)
+    assert state.queued and state.handled < state.requested  # left to the queued task
+
+    services.conversation_recluster_coalesced(conversation_id=conversation.pk)  # that task runs
+    assert len(calls) == 2
+    state.refresh_from_db()
+    assert state.handled == state.requested and not state.queued
+    assert ClusteringRun.objects.filter(conversation=conversation).count() == 2
+
+
 def test_burst_of_requests_enqueues_one_task(db):
     conversation = make_voted_conversation(5)
     enqueued = [
