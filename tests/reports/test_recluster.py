@@ -38,6 +38,58 @@ def test_votes_load_gives_every_current_vote(db):
     assert sorted(zip(p.tolist(), s.tolist(), c.tolist(), strict=True)) == expected
 
 
+def test_vote_log_load_gives_every_vote_cast_in_order(db):
+    """The replay's input: every vote event, changed votes included, in the order they were cast
+    (equal times in the order stored), with times in epoch milliseconds."""
+    from datetime import UTC, datetime, timedelta
+
+    from statements.models import VoteLog
+
+    conversation = make_voted_conversation(6, 4)
+    votes = list(Vote.objects.filter(conversation=conversation).order_by("pk"))
+    start = datetime(2026, 5, 4, 9, 30, 0, 123_456, tzinfo=UTC)
+    times = [start + timedelta(microseconds=997 * (len(votes) - i)) for i in range(len(votes))]
+    times[1] = times[0]  # a tie: the order stored decides
+    entries = [
+        VoteLog(
+            conversation=conversation, participant_id=v.participant_id, statement_id=v.statement_id,
+            choice=v.choice, cast_at=at,
+        )
+        for v, at in zip(votes, times, strict=True)
+    ]
+    changed = votes[2]  # a changed vote stays in the log twice
+    entries.append(
+        VoteLog(
+            conversation=conversation, participant_id=changed.participant_id,
+            statement_id=changed.statement_id, choice=-changed.choice or 1, cast_at=start + timedelta(days=1),
+        )
+    )
+    VoteLog.objects.filter(conversation=conversation).delete()
+    VoteLog.objects.bulk_create(entries)
+    other = make_voted_conversation(3, 2, slug="other-log")  # not mixed in
+    VoteLog.objects.bulk_create(
+        [VoteLog(conversation=other, participant_id=v.participant_id, statement_id=v.statement_id, choice=v.choice)
+         for v in Vote.objects.filter(conversation=other)]
+    )
+
+    stamps, p, s, c = services.vote_log_load(conversation_id=conversation.pk)
+
+    expected = [
+        (int(e.cast_at.timestamp() * 1000), e.participant_id, e.statement_id, e.choice)
+        for e in VoteLog.objects.filter(conversation=conversation).order_by("cast_at", "pk")
+    ]
+    assert len(expected) == len(votes) + 1
+    got = list(zip(stamps.tolist(), p.tolist(), s.tolist(), c.tolist(), strict=True))
+    assert got == expected
+    assert got[-1][3] == (-changed.choice or 1)
+    assert got[-1][0] == int((start + timedelta(days=1)).timestamp() * 1000) == 1777973400123
+    assert [x.dtype for x in (stamps, p, s, c)] == [np.int64, np.int64, np.int64, np.int8]
+    from tests.conftest import make_conversation
+
+    empty = make_conversation("no-votes")
+    assert all(len(x) == 0 for x in services.vote_log_load(conversation_id=empty.pk))
+
+
 def test_failed_run_leaves_previous_result(db, monkeypatch):
     conversation = make_voted_conversation(40)
     good = services.conversation_recluster(conversation_id=conversation.pk)
