@@ -527,7 +527,9 @@ def conversation_recluster(
     from statements.models import Statement, Vote
 
     previous_run = (
-        ClusteringRun.objects.succeeded().for_conversation(conversation_id).latest_first().first()
+        None  # a replay starts from nothing
+        if replay_log
+        else ClusteringRun.objects.succeeded().for_conversation(conversation_id).latest_first().first()
     )
     seed = int(getattr(settings, "RECLUSTER_SEED", 0) if seed is None else seed)
     run = ClusteringRun.objects.create(
