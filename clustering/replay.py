@@ -56,7 +56,11 @@ k, sparsity-aware projection) gives no better: 10 base iterations, ARI 0.33-0.40
 combinations that no single Polis version ran reach 0.8 (no sparsity scaling with the older count:
 0.83 for seeds 0 and 3, 0.37-0.61 for 1 and 2; with ``base_k=50`` as in 2014-2015 sources too:
 0.86 for every seed), and they cost biodiversity and ssis their 0.98 and 1.00 (0.87 each).  So the
-default stays the current Polis rule.
+default stays the current Polis rule.  Nor does a replay that runs the 2014-2015 rule (no scaling,
+``base_k=50``, the older count) until a date D and the current rule after it, warm-started across
+the switch (seeds 0, 1, 2): ARI 0.65 / 0.65 / 0.38 for D = 2016-01-01, 0.82 for 2017-01-01,
+0.65 / 0.53 / 0.85 for 2018-01-01 and 0.87 for 2019-01-01.  The result hangs on D, and no dated
+Polis commit for such a switch was found, so picking D would be tuning to this one export.
 """
 
 from __future__ import annotations
