@@ -257,6 +257,7 @@ class Tally:
     residents: int = 0
     latencies: list[float] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
+    busy_cores: float | None = None  # the whole machine's, over the measured seconds (Linux)
 
 
 class Browser:
@@ -374,6 +375,28 @@ async def resident_loop(
         await browser.close()
 
 
+def _cpu_times() -> tuple[int, int] | None:
+    """(busy, total) clock ticks of the whole machine since boot, from /proc/stat; None elsewhere."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(value) for value in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    idle = ticks[3] + ticks[4]  # idle and waiting for I/O
+    return sum(ticks) - idle, sum(ticks)
+
+
+async def machine_cpu(measure_from: float, deadline: float, tally: Tally) -> None:
+    """How many cores the whole machine kept busy while votes were measured: server, database,
+    worker and this load generator together."""
+    await asyncio.sleep(max(0.0, measure_from - time.monotonic()))
+    start = _cpu_times()
+    await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+    end = _cpu_times()
+    if start and end and end[1] > start[1]:
+        tally.busy_cores = (end[0] - start[0]) / (end[1] - start[1]) * (os.cpu_count() or 1)
+
+
 async def drive(
     port: int, slug: str, residents: int, seconds: float, timeout: float, warmup: float = 0.0
 ) -> tuple[Tally, float]:
@@ -395,7 +418,8 @@ async def drive(
                 timeout,
             )
             for _ in range(residents)
-        )
+        ),
+        machine_cpu(measure_from, deadline, tally),
     )
     return tally, time.monotonic() - measure_from
 
@@ -593,6 +617,11 @@ def main(argv=None) -> int:
     print(
         f"  latency p50/p95/p99    {figures['p50_ms']} / {figures['p95_ms']} / {figures['p99_ms']} ms"
     )
+    if tally.busy_cores is not None and votes_per_s:
+        print(
+            f"  machine CPU            {tally.busy_cores:.2f} of {os.cpu_count()} cores busy, "
+            f"{1000 * tally.busy_cores / votes_per_s:.2f} ms of CPU per vote (every process)"
+        )
     print(f"  errors by status       {figures['errors'] or 'none'}")
     print(f"  acknowledged votes     {tally.acknowledged} (warm-up included)")
     print(

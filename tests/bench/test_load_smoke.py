@@ -5,6 +5,7 @@ Not a timing test: it only proves the benchmark works and that every acknowledge
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +69,7 @@ def test_load_benchmark_smoke_run_loses_no_vote(db):
     assert figures["votes_per_s"] > 0 and figures["p99_ms"] > 0  # measured after the warm-up
     assert figures["lost"] == 0
     assert figures["stored"] == figures["acknowledged"]
+    if sys.platform == "linux":  # the whole machine's CPU over the measured seconds, per vote
+        busy = re.search(r"machine CPU +([0-9.]+) of (\d+) cores busy, ([0-9.]+) ms of CPU per vote", result.stdout)
+        assert busy, result.stdout[-2000:]
+        assert 0 < float(busy[1]) <= int(busy[2]) and float(busy[3]) > 0
