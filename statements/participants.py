@@ -58,8 +58,8 @@ def participant_for(request, conversation: Conversation) -> Participant | None:
     """This browser's participant in the conversation, if it has one (contributing creates it:
     see ``services.vote_cast_by_browser`` and ``services.statement_submit_by_browser``)."""
     token = browser_token_from(request)
-    if not token:
-        return None
+    if not token or token == getattr(request, "_voxit_new_browser_token", None):
+        return None  # no cookie, or one made for this very request: nothing contributed yet
     participant = Participant.objects.filter(conversation=conversation, browser_key=browser_key(token)).first()
     if participant is not None:
         participant.conversation = conversation  # already loaded: spare the services a query

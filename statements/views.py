@@ -27,8 +27,8 @@ def _safe_next(request, default: str) -> str:
     return default
 
 
-def _conversation_context(request, conversation, participant) -> dict:
-    now = timezone.now()
+def _conversation_context(request, conversation, participant, *, now=None, progress=None) -> dict:
+    now = now or timezone.now()
     return {
         "conversation": conversation,
         "participant": participant,
@@ -36,7 +36,7 @@ def _conversation_context(request, conversation, participant) -> dict:
         "has_closed": conversation.has_closed(now),
         "not_yet_open": conversation.has_not_opened(now),
         "accepts_statements": conversation.accepts_statements(now),
-        "progress": selectors.participant_progress(conversation=conversation, participant=participant),
+        "progress": progress or selectors.participant_progress(conversation=conversation, participant=participant),
     }
 
 
@@ -50,9 +50,12 @@ def conversation_detail(request, slug):
     conversation = selectors.conversation_get_visible(slug=slug, user=request.user)
     ensure_browser_token(request)
     participant = participant_for(request, conversation)
-    context = _conversation_context(request, conversation, participant)
-    if context["is_open"]:
-        context["statement"] = selectors.statement_next_for(conversation=conversation, participant=participant)
+    now = timezone.now()
+    statement = progress = None
+    if conversation.is_open(now):  # the next statement and the progress from one read
+        statement, progress = selectors.statement_next_with_progress(conversation=conversation, participant=participant)
+    context = _conversation_context(request, conversation, participant, now=now, progress=progress)
+    context["statement"] = statement
     return render(request, "statements/conversation_detail.html", context)
 
 

@@ -69,6 +69,16 @@ def test_conversation_page_shows_question_rules_card_and_progress(english, conve
     assert url("answers", conversation) in html
 
 
+def test_a_newcomers_page_takes_few_queries(english, conversation, seeds, django_assert_max_num_queries):
+    """The page every new resident of a rush loads first: the conversation, the statements with
+    the progress, the latest run's priorities and the card, with no lookup for a participant that
+    cannot exist yet."""
+    with django_assert_max_num_queries(4):
+        html = page(english, url("conversation", conversation))
+    assert "0 / 5 answered" in html and card_statement_id(html) in {s.pk for s in seeds}
+    assert not Participant.objects.filter(conversation=conversation).exists()
+
+
 def test_finnish_is_the_default_interface_language(client, conversation, seeds):
     html = page(client, url("conversation", conversation))
     assert '<html lang="fi">' in html
