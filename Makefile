@@ -30,7 +30,7 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install  # also run by the suite (tests/test_code_style.py)
 	$(BIN)/ruff check .
 
 messages: install

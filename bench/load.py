@@ -609,7 +609,8 @@ def main(argv=None) -> int:
     workers = env.get("GUNICORN_WORKERS", "conf default")
     threads = env.get("GUNICORN_THREADS", "conf default")
     print(
-        f"Voxit load benchmark: {args.residents} residents for {elapsed:.1f} s after a {args.warmup:g} s warm-up on gunicorn "
+        f"Voxit load benchmark: {args.residents} residents for {elapsed:.1f} s "
+        f"after a {args.warmup:g} s warm-up on gunicorn "
         f"(workers {workers}, threads {threads}), {args.statements} statements, database {urlsplit(database_url).path}"
     )
     print(f"  residents served       {tally.residents}")

@@ -77,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.json:
         # The machine may be shared: wall-clock figures mean little without the load.
         print("load average (1, 5, 15 min): " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
-        print(f"{'size':7} {'ptpts':>7} {'stmts':>6} {'votes':>9} {'k':>2} {'sec':>6} {'cpu s':>6} {'peak MB':>8} {'ARI':>6}  steps")
+        print(
+            f"{'size':7} {'ptpts':>7} {'stmts':>6} {'votes':>9} {'k':>2} {'sec':>6} {'cpu s':>6} "
+            f"{'peak MB':>8} {'ARI':>6}  steps"
+        )
     for size in args.sizes.split(","):
         if size not in SIZES:
             print(f"error: unknown size {size!r}", file=sys.stderr)
@@ -97,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
             steps = " ".join(f"{k}={v}" for k, v in row["timings"].items() if k != "total")
             print(
                 f"{size:7} {row['participants']:>7} {row['statements']:>6} {row['votes']:>9} "
-                f"{row['k']:>2} {row['seconds']:>6.2f} {row['cpu_seconds']:>6.2f} {row['peak_mb']:>8.0f} {row['ari']:>6.3f}  {steps}",
+                f"{row['k']:>2} {row['seconds']:>6.2f} {row['cpu_seconds']:>6.2f} "
+                f"{row['peak_mb']:>8.0f} {row['ari']:>6.3f}  {steps}",
                 flush=True,
             )
     return 0

@@ -131,7 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     failed = False
     if not args.json:
-        print(f"{'dataset':44} {'ptpts':>6} {'in-conv':>7} {'stmts':>5} {'votes':>8} {'k':>2} {'ARI':>6} {'sec':>6}  groups")
+        print(
+            f"{'dataset':44} {'ptpts':>6} {'in-conv':>7} {'stmts':>5} {'votes':>8} {'k':>2} "
+            f"{'ARI':>6} {'sec':>6}  groups"
+        )
     for d in args.dirs:
         try:
             snapshot = True if args.snapshot else None

@@ -161,7 +161,8 @@ def bar_chart(series: Series, bucket: str, width: int = 640, height: int = 150) 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="bar-chart" role="img" '
         f'aria-label="{title}: {desc}">',
-        f'<line x1="{pad_left}" y1="{height - pad_bottom}" x2="{width - 4}" y2="{height - pad_bottom}" stroke="#1a1a1a"/>',
+        f'<line x1="{pad_left}" y1="{height - pad_bottom}" x2="{width - 4}" y2="{height - pad_bottom}" '
+        'stroke="#1a1a1a"/>',
         f'<text x="{pad_left - 4}" y="{pad_top + 8}" text-anchor="end" font-size="11">{peak}</text>',
         f'<text x="{pad_left - 4}" y="{height - pad_bottom}" text-anchor="end" font-size="11">0</text>',
     ]
@@ -179,7 +180,8 @@ def bar_chart(series: Series, bucket: str, width: int = 640, height: int = 150) 
             f'<text x="{pad_left}" y="{height - 6}" font-size="11">{first.strftime("%d.%m.%Y")}</text>'
         )
         parts.append(
-            f'<text x="{width - 4}" y="{height - 6}" font-size="11" text-anchor="end">{last.strftime("%d.%m.%Y")}</text>'
+            f'<text x="{width - 4}" y="{height - 6}" font-size="11" text-anchor="end">'
+            f'{last.strftime("%d.%m.%Y")}</text>'
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - only numbers, dates and escaped names

@@ -43,7 +43,9 @@ class ConversationAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             rows = services.seed_rows_parse(form.cleaned_data.get("lines", ""))
             if form.cleaned_data.get("file_text") is not None:
-                rows += services.seed_rows_parse(form.cleaned_data["file_text"], is_csv=form.cleaned_data["file_is_csv"])
+                rows += services.seed_rows_parse(
+                    form.cleaned_data["file_text"], is_csv=form.cleaned_data["file_is_csv"]
+                )
             outcomes = services.statements_seed_bulk(conversation=conversation, rows=rows, created_by=request.user)
             added = sum(1 for outcome in outcomes if outcome.statement)
             messages.success(
@@ -68,7 +70,9 @@ class StatementAdmin(admin.ModelAdmin):
     list_display = ["id", "text", "conversation", "origin", "status", "submitted_at"]
     list_filter = ["status", "origin", "conversation"]
     search_fields = ["text", "text_sv", "text_en"]
-    readonly_fields = ["origin", "status", "author", "created_by", "submitted_at", "published_at", "decided_at", "original_text"]
+    readonly_fields = [
+        "origin", "status", "author", "created_by", "submitted_at", "published_at", "decided_at", "original_text"
+    ]
     fields = ["conversation", "text", "text_fi", "text_sv", "text_en", "is_meta", *readonly_fields]
 
     def has_add_permission(self, request):

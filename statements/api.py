@@ -131,7 +131,8 @@ class NextStatementAPI(ResidentAPIView):
                 conversation=conversation, participant=participant
             )
         else:
-            statement, progress = None, selectors.participant_progress(conversation=conversation, participant=participant)
+            statement = None
+            progress = selectors.participant_progress(conversation=conversation, participant=participant)
         return Response(
             {
                 "statement": StatementSerializer(statement).data if statement else None,

@@ -126,8 +126,9 @@ class Participant(models.Model):
     """
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="participants")
-    browser_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
-    xid = models.CharField(_("external id"), max_length=200, null=True, blank=True)
+    # NULL, not "": both are unique per conversation only where set (partial unique constraints).
+    browser_key = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
+    xid = models.CharField(_("external id"), max_length=200, null=True, blank=True)  # noqa: DJ001
     is_demo = models.BooleanField(_("simulated demo participant"), default=False)
     created_at = models.DateTimeField(_("joined at"), default=timezone.now)
 
@@ -267,6 +268,9 @@ class Vote(models.Model):
             models.CheckConstraint(condition=Q(choice__in=[-1, 0, 1]), name="vote_choice_valid"),
         ]
 
+    def __str__(self) -> str:  # ids only: no query for a label
+        return f"{self.participant_id} → {self.statement_id}: {self.get_choice_display()}"
+
 
 class VoteLog(models.Model):
     """Append-only log of every vote cast, including ones later replaced (Polis' votes.csv)."""
@@ -283,3 +287,8 @@ class VoteLog(models.Model):
         verbose_name_plural = _("vote log")
         indexes = [models.Index(fields=["conversation", "cast_at"])]
         constraints = [models.CheckConstraint(condition=Q(choice__in=[-1, 0, 1]), name="votelog_choice_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.cast_at:%Y-%m-%d %H:%M:%S} {self.participant_id} → {self.statement_id}: " + str(
+            self.get_choice_display()
+        )

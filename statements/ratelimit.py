@@ -152,7 +152,7 @@ def _count_many(keys: list[tuple[str, int]], *, now: float | None = None) -> lis
     except Exception:  # noqa: BLE001 - the cache being down must not stop a resident
         logger.warning("Rate-limit store unavailable; letting the request through", exc_info=True)
         return [(0, 0)] * len(keys)
-    return [(int(reply), max(int(ends - now), 1)) for reply, (_name, ends) in zip(replies, windows)]
+    return [(int(reply), max(int(ends - now), 1)) for reply, (_name, ends) in zip(replies, windows, strict=True)]
 
 
 _add_scripts: dict[str, object] = {}
@@ -195,12 +195,12 @@ class _SharedCounts:
                     entry[1] += 1
                 return [
                     (entry[1] + entry[2] + entry[3], max(int(ends - now), 1))
-                    for entry, (_name, ends, _window) in zip(entries, named)
+                    for entry, (_name, ends, _window) in zip(entries, named, strict=True)
                 ]
         # A counter new to this process in this window: counted in Redis now.
         counted = _count_many(keys, now=now)
         with self._lock:
-            for (name, ends, window), (total, _left) in zip(named, counted):
+            for (name, ends, window), (total, _left) in zip(named, counted, strict=True):
                 if total <= 0:  # the store is down: let it through, uncounted, as before
                     continue
                 entry = self._entries.get(name)

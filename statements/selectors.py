@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from statements.models import Conversation, Participant, Statement, Vote
 
-
 _RECENT_SECONDS = 2.0
 _recent_conversations: dict[str, tuple[float, Conversation]] = {}
 

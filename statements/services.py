@@ -91,7 +91,9 @@ def vote_cast(*, participant: Participant, statement_id, choice, now=None) -> Vo
     now = now or timezone.now()
     choice = choice_parse(choice)
     if connection.vendor == "postgresql":
-        return _vote_cast_postgres(participant=participant, statement_id=_statement_pk(statement_id), choice=choice, now=now)
+        return _vote_cast_postgres(
+            participant=participant, statement_id=_statement_pk(statement_id), choice=choice, now=now
+        )
     statement = _votable_statement(participant=participant, statement_id=statement_id)
     if not statement.conversation.is_open(now):
         raise ConversationClosed()

@@ -54,7 +54,11 @@ def planted_conversation(
     rows = np.repeat(np.arange(n_participants), counts)
     # Statements per participant without replacement: random keys, sorted per row.
     if n_statements <= 2000:
-        cols = np.concatenate([rng.choice(n_statements, c, replace=False) for c in counts]) if n_participants < 5000 else None
+        cols = (
+            np.concatenate([rng.choice(n_statements, c, replace=False) for c in counts])
+            if n_participants < 5000
+            else None
+        )
     else:
         cols = None
     if cols is None:

@@ -34,9 +34,9 @@ def test_relabelling_participants_and_statements_does_not_change_the_partition(s
     rng = np.random.default_rng(seed)
     # An order-scrambling bijection on ids, and votes given in another order.
     uniq_p = np.unique(p)
-    new_p = dict(zip(uniq_p.tolist(), (rng.permutation(len(uniq_p)) * 7 + shift).tolist()))
+    new_p = dict(zip(uniq_p.tolist(), (rng.permutation(len(uniq_p)) * 7 + shift).tolist(), strict=True))
     uniq_s = np.unique(s)
-    new_s = dict(zip(uniq_s.tolist(), (rng.permutation(len(uniq_s)) * 3 + shift).tolist()))
+    new_s = dict(zip(uniq_s.tolist(), (rng.permutation(len(uniq_s)) * 3 + shift).tolist(), strict=True))
     order = rng.permutation(len(p))
     p2 = np.array([new_p[x] for x in p[order]])
     s2 = np.array([new_s[x] for x in s[order]])

@@ -159,7 +159,7 @@ def test_resident_learns_their_group_once_they_have_voted_enough(client, voted):
     services.conversation_recluster(conversation_id=voted.pk)
     html = client.get(reverse("statements:results", kwargs={"slug": voted.slug})).content.decode()
     assert "Your answers are closest to" in html
-    assert 'href="/c/%s/results/"' % voted.slug in client.get(page).content.decode()
+    assert f'href="/c/{voted.slug}/results/"' in client.get(page).content.decode()
 
 
 def test_results_link_only_when_results_are_shown(client, db):

@@ -339,7 +339,14 @@ def test_openapi_schema_describes_the_resident_api(client, db):
         assert path in paths
 
 
-@pytest.mark.parametrize("body", [{"statement": 999999, "choice": "agree"}, {"statement": "pending", "choice": "agree"}, {"statement": "seed", "choice": "maybe"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"statement": 999999, "choice": "agree"},
+        {"statement": "pending", "choice": "agree"},
+        {"statement": "seed", "choice": "maybe"},
+    ],
+)
 def test_refused_votes_leave_no_participant_behind(client, conversation, body):
     from statements.models import Participant
 
@@ -444,7 +451,9 @@ def test_direct_vote_path_answers_unknown_and_closed_conversations_as_drf(client
 def test_direct_vote_path_casts_the_vote_like_drf(client, conversation, seeds, drf_calls):
     other = resident_client()
     direct = post_json(client, api("votes", conversation), {"statement": seeds[0].pk, "choice": "agree"})
-    negotiated = post_json(other, api("votes", conversation), {"statement": seeds[0].pk, "choice": "agree"}, **NEGOTIATED)
+    negotiated = post_json(
+        other, api("votes", conversation), {"statement": seeds[0].pk, "choice": "agree"}, **NEGOTIATED
+    )
     assert drf_calls == ["VotesAPI"]
     assert direct.status_code == negotiated.status_code == 201
     first, second = direct.json(), negotiated.json()
@@ -465,7 +474,9 @@ def test_direct_vote_path_leaves_rate_limits_and_csrf_in_force(conversation, see
     token = browser.cookies["csrftoken"].value
     settings.RATE_LIMIT_VOTES_PER_MINUTE = 1
     answers = [
-        post_json(browser, api("votes", conversation), {"statement": seed.pk, "choice": "agree"}, HTTP_X_CSRFTOKEN=token)
+        post_json(
+            browser, api("votes", conversation), {"statement": seed.pk, "choice": "agree"}, HTTP_X_CSRFTOKEN=token
+        )
         for seed in seeds[:2]
     ]
     assert [answer.status_code for answer in answers] == [201, 429]

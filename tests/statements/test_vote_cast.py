@@ -26,7 +26,9 @@ def test_second_vote_replaces_first_and_log_keeps_both(participant, seeds):
     ) == [1, -1]
 
 
-@pytest.mark.parametrize("value,expected", [("agree", 1), ("disagree", -1), ("pass", 0), (1, 1), (-1, -1), (0, 0), ("-1", -1)])
+@pytest.mark.parametrize(
+    "value,expected", [("agree", 1), ("disagree", -1), ("pass", 0), (1, 1), (-1, -1), (0, 0), ("-1", -1)]
+)
 def test_choice_accepts_names_and_numbers(participant, seeds, value, expected):
     assert services.vote_cast(participant=participant, statement_id=seeds[0].pk, choice=value).choice == expected
 
@@ -73,12 +75,16 @@ def test_vote_before_opening_is_refused(db):
 def test_database_refuses_a_second_current_vote(participant, seeds):
     services.vote_cast(participant=participant, statement_id=seeds[0].pk, choice="agree")
     with pytest.raises(IntegrityError):
-        Vote.objects.create(conversation=participant.conversation, participant=participant, statement=seeds[0], choice=1)
+        Vote.objects.create(
+            conversation=participant.conversation, participant=participant, statement=seeds[0], choice=1
+        )
 
 
 def test_database_refuses_an_invalid_choice(participant, seeds):
     with pytest.raises(IntegrityError):
-        Vote.objects.create(conversation=participant.conversation, participant=participant, statement=seeds[0], choice=5)
+        Vote.objects.create(
+            conversation=participant.conversation, participant=participant, statement=seeds[0], choice=5
+        )
 
 
 @pytest.mark.parametrize(

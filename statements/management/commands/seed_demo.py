@@ -24,7 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--participants", type=int, default=240)
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument(
-            "--staff-login", action="store_true", help="Create or reset the demo staff and moderator logins and print them."
+            "--staff-login",
+            action="store_true",
+            help="Create or reset the demo staff and moderator logins and print them.",
         )
 
     def handle(self, *args, participants, seed, staff_login, **options):
@@ -71,7 +73,12 @@ class Command(BaseCommand):
                 else:
                     choice = rng.choice((1, -1))
                 when = min(joined + timedelta(seconds=20 * step), now)
-                fields = {"conversation": conversation, "participant": participant, "statement": statements[position], "choice": choice}
+                fields = {
+                    "conversation": conversation,
+                    "participant": participant,
+                    "statement": statements[position],
+                    "choice": choice,
+                }
                 votes.append(Vote(created_at=when, updated_at=when, **fields))
                 log.append(VoteLog(cast_at=when, **fields))
         Vote.objects.bulk_create(votes, batch_size=2000)
