@@ -382,6 +382,8 @@ def _cpu_times() -> tuple[int, int] | None:
             ticks = [int(value) for value in stat.readline().split()[1:9]]
     except (OSError, ValueError):
         return None
+    if len(ticks) < 5:
+        return None
     idle = ticks[3] + ticks[4]  # idle and waiting for I/O
     return sum(ticks) - idle, sum(ticks)
 

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 import traceback
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import numpy as np
@@ -254,9 +254,10 @@ def _handed_to_queued_task(conversation_id: int) -> bool:
 
     Under a steady stream of votes every run ends with new requests counted, and one of them has
     already queued the next task, debounced. Running again at once as well would compute the
-    groups twice for the same few votes: the queued task (or, if its message is lost, the sweep,
-    as for any request) handles them, so a busy conversation is recomputed once per debounce
-    instead of back to back, and the CPU goes to the residents' votes.
+    groups twice for the same few votes: the queued task handles them (or, if its message never
+    reaches the broker or is lost, the periodic sweep, as for any request while the broker is
+    down), so a busy conversation is recomputed once per debounce instead of back to back, and
+    the CPU goes to the residents' votes.
     """
     if not getattr(settings, "CELERY_ENABLED", False):
         return False  # in-process: the request's thread found the lock held; this loop is the one
@@ -416,6 +417,10 @@ _LOG_ROW = np.dtype(
 )
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+
+
 def vote_log_load(
     *, conversation_id: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -458,7 +463,7 @@ def vote_log_load(
     )
     stamps, participants, statements, choices = [], [], [], []
     for cast_at, participant_id, statement_id, choice in rows.iterator(chunk_size=20_000):
-        stamps.append(int(cast_at.timestamp() * 1000))
+        stamps.append((cast_at - _EPOCH) // _MILLISECOND)  # floored, as on PostgreSQL
         participants.append(participant_id)
         statements.append(statement_id)
         choices.append(choice)
