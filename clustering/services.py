@@ -349,6 +349,16 @@ def _pg_array(data: memoryview, value_type: str) -> np.ndarray:
     return elements["value"]
 
 
+def _copy_binary(sql: str) -> memoryview:
+    """The whole output of a ``COPY ... TO STDOUT (FORMAT binary)`` on the default connection."""
+    connection.ensure_connection()
+    buffer = bytearray()
+    with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for chunk in copy:
+            buffer += chunk
+    return memoryview(buffer)
+
+
 def votes_load(*, conversation_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Current votes as (participant_ids, statement_ids, choices) arrays.
 
@@ -364,12 +374,7 @@ def votes_load(*, conversation_id: int) -> tuple[np.ndarray, np.ndarray, np.ndar
             f"FROM statements_vote WHERE conversation_id = {int(conversation_id)} "
             "GROUP BY participant_id / 262144) TO STDOUT (FORMAT binary)"
         )
-        connection.ensure_connection()
-        buffer = bytearray()
-        with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
-            for chunk in copy:
-                buffer += chunk
-        raw = memoryview(buffer)
+        raw = _copy_binary(sql)
         parts: tuple[list, list, list] = ([], [], [])
         pos = 19  # signature, flags and header extension
         while int.from_bytes(raw[pos : pos + 2], "big", signed=True) != -1:
@@ -440,13 +445,8 @@ def vote_log_load(
             f"statement_id::int8, choice::int2 FROM {table} WHERE conversation_id = {int(conversation_id)} "
             "ORDER BY cast_at, id) TO STDOUT (FORMAT binary)"
         )
-        connection.ensure_connection()
-        buffer = bytearray()
-        with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
-            for chunk in copy:
-                buffer += chunk
         # 11-byte signature, flags, header extension length (0); the trailer is a field count of -1.
-        body = memoryview(buffer)[19:-2]
+        body = _copy_binary(sql)[19:-2]
         rows = np.frombuffer(body, dtype=_LOG_ROW)
         if len(rows) * _LOG_ROW.itemsize != len(body) or (rows["fields"] != 4).any():
             raise RuntimeError("unexpected binary COPY layout for the vote log")

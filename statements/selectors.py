@@ -75,12 +75,6 @@ def _published_answered(*, conversation: Conversation, participant: Participant 
     return list(queryset.annotate(answered=answered).values_list("id", "answered"))
 
 
-def statement_candidates_for(*, conversation: Conversation, participant: Participant | None) -> list[int]:
-    """Ids of published statements the participant has not answered yet."""
-    return [pk for pk, answered in _published_answered(conversation=conversation, participant=participant)
-            if not answered]
-
-
 def _statement_choose(*, conversation: Conversation, candidates: list[int], rng, **latest_run) -> int | None:
     if not candidates:
         return None
@@ -93,17 +87,6 @@ def _statement_choose(*, conversation: Conversation, candidates: list[int], rng,
 def _statement_draw(*, conversation: Conversation, candidates: list[int], rng) -> Statement | None:
     chosen = _statement_choose(conversation=conversation, candidates=candidates, rng=rng)
     return None if chosen is None else Statement.objects.get(pk=chosen)
-
-
-def statement_next_for(
-    *, conversation: Conversation, participant: Participant | None, rng: random.Random | None = None
-) -> Statement | None:
-    """The next statement to show: drawn among published statements not yet answered.
-
-    This is the one place routing lives; opinion-group priorities replace the uniform draw here.
-    """
-    candidates = statement_candidates_for(conversation=conversation, participant=participant)
-    return _statement_draw(conversation=conversation, candidates=candidates, rng=rng)
 
 
 @dataclass(frozen=True)
@@ -127,7 +110,9 @@ def statement_next_with_progress(
     rng: random.Random | None = None,
     receipt=None,
 ) -> tuple[Statement | None, Progress]:
-    """The next statement and the progress, from one read of the published statements (the vote API's path).
+    """The next statement to show, drawn among the published statements not yet answered (by the
+    latest run's routing priorities), and the progress, from one read of the published statements.
+    The one place routing lives: the conversation page, the next-statement API and the vote's answer.
 
     After a vote, ``receipt`` (a ``VoteReceipt``) carries what the vote statement read already.
     """

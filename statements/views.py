@@ -36,7 +36,9 @@ def _conversation_context(request, conversation, participant, *, now=None, progr
         "has_closed": conversation.has_closed(now),
         "not_yet_open": conversation.has_not_opened(now),
         "accepts_statements": conversation.accepts_statements(now),
-        "progress": progress or selectors.participant_progress(conversation=conversation, participant=participant),
+        "progress": progress if progress is not None else selectors.participant_progress(
+            conversation=conversation, participant=participant
+        ),
     }
 
 

@@ -146,19 +146,27 @@ def test_recompute_failure_never_breaks_the_vote(
     assert vote.choice == 1
 
 
-def test_request_during_a_run_causes_exactly_one_more_run(db, monkeypatch):
-    conversation = make_voted_conversation(30)
+def _votes_arrive_during_first_run(monkeypatch, conversation, n=5) -> tuple[list, list]:
+    """Make ``n`` votes land while the first run computes; returns (the generations each run
+    started from, what each of those votes' requests returned: True when it queued a task)."""
     real = services.conversation_recluster
-    calls = []
+    calls, queued = [], []
 
     def run_with_votes_arriving(**kwargs):
         calls.append(kwargs["generation"])
         if len(calls) == 1:
-            for _ in range(5):  # five votes land while the first run computes
-                services.recluster_state_mark_requested(conversation_id=conversation.pk)
+            queued.extend(
+                services.recluster_state_mark_requested(conversation_id=conversation.pk) for _ in range(n)
+            )
         return real(**kwargs)
 
     monkeypatch.setattr(services, "conversation_recluster", run_with_votes_arriving)
+    return calls, queued
+
+
+def test_request_during_a_run_causes_exactly_one_more_run(db, monkeypatch):
+    conversation = make_voted_conversation(30)
+    calls, _queued = _votes_arrive_during_first_run(monkeypatch, conversation)
     services.recluster_state_mark_requested(conversation_id=conversation.pk)
     services.conversation_recluster_coalesced(conversation_id=conversation.pk)
     assert len(calls) == 2
@@ -170,19 +178,10 @@ def test_with_a_broker_votes_during_a_run_go_to_the_task_they_queued(db, monkeyp
     votes that came in meanwhile: the task those votes queued (debounced) computes them."""
     settings.CELERY_ENABLED = True
     conversation = make_voted_conversation(30)
-    real = services.conversation_recluster
-    calls = []
-
-    def run_with_votes_arriving(**kwargs):
-        calls.append(kwargs["generation"])
-        if len(calls) == 1:
-            queued = [services.recluster_state_mark_requested(conversation_id=conversation.pk) for _ in range(5)]
-            assert queued == [True] + [False] * 4  # the first of them queues the next task
-        return real(**kwargs)
-
-    monkeypatch.setattr(services, "conversation_recluster", run_with_votes_arriving)
+    calls, queued = _votes_arrive_during_first_run(monkeypatch, conversation)
     services.recluster_state_mark_requested(conversation_id=conversation.pk)
     services.conversation_recluster_coalesced(conversation_id=conversation.pk)
+    assert queued == [True] + [False] * 4  # the first of them queued the next task
     assert len(calls) == 1
     state = ReclusterState.objects.get(pk=conversation.pk)
     assert state.queued and state.handled < state.requested  # left to the queued task
@@ -232,14 +231,14 @@ def test_routing_prefers_high_priority_statements(db, django_assert_max_num_quer
 
 
 def test_next_statement_is_drawn_by_priority(db):
-    from statements.selectors import statement_next_for
+    from statements.selectors import statement_next_with_progress
 
     conversation = make_voted_conversation(60)
     run = services.conversation_recluster(conversation_id=conversation.pk)
     fresh = make_participant(conversation)
     rng = random.Random(3)
     drawn = [
-        statement_next_for(conversation=conversation, participant=fresh, rng=rng).pk
+        statement_next_with_progress(conversation=conversation, participant=fresh, rng=rng)[0].pk
         for _ in range(400)
     ]
     best = max(run.priorities, key=run.priorities.get)

@@ -17,9 +17,9 @@ def test_next_statement_is_never_one_already_answered_or_unpublished(participant
         services.vote_cast(participant=participant, statement_id=statement.pk, choice="pass")
     rng = random.Random(1)
     drawn = {
-        selectors.statement_next_for(
+        selectors.statement_next_with_progress(
             conversation=participant.conversation, participant=participant, rng=rng
-        ).pk
+        )[0].pk
         for _ in range(50)
     }
     assert drawn == {seeds[3].pk, seeds[4].pk}
@@ -28,9 +28,9 @@ def test_next_statement_is_never_one_already_answered_or_unpublished(participant
 def test_next_statement_is_drawn_at_random_among_the_unanswered(participant, seeds):
     rng = random.Random(7)
     drawn = [
-        selectors.statement_next_for(
+        selectors.statement_next_with_progress(
             conversation=participant.conversation, participant=participant, rng=rng
-        ).pk
+        )[0].pk
         for _ in range(100)
     ]
     assert set(drawn) == {s.pk for s in seeds}
@@ -40,7 +40,7 @@ def test_no_next_statement_once_everything_is_answered(participant, seeds):
     for statement in seeds:
         services.vote_cast(participant=participant, statement_id=statement.pk, choice="agree")
     assert (
-        selectors.statement_next_for(conversation=participant.conversation, participant=participant)
+        selectors.statement_next_with_progress(conversation=participant.conversation, participant=participant)[0]
         is None
     )
 
@@ -50,15 +50,15 @@ def test_next_statement_ignores_other_conversations(participant, seeds):
     foreign = make_seed(other, "Elsewhere")
     for _ in range(30):
         assert (
-            selectors.statement_next_for(
+            selectors.statement_next_with_progress(
                 conversation=participant.conversation, participant=participant
-            )
+            )[0]
             != foreign
         )
 
 
 def test_a_new_browser_gets_any_published_statement(conversation, seeds):
-    assert selectors.statement_next_for(conversation=conversation, participant=None) in seeds
+    assert selectors.statement_next_with_progress(conversation=conversation, participant=None)[0] in seeds
 
 
 def test_progress_counts_only_published_statements_answered_in_this_conversation(
