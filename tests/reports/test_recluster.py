@@ -277,6 +277,7 @@ def test_recompute_request_inside_rolled_back_transaction_does_nothing(
 def test_without_a_broker_the_vote_answers_first_and_a_background_thread_recomputes(
     transactional_db, settings
 ):
+    import threading
     import time
 
     settings.RECLUSTER_IN_PROCESS = "thread"
@@ -286,16 +287,20 @@ def test_without_a_broker_the_vote_answers_first_and_a_background_thread_recompu
     statement_services.vote_cast(
         participant=make_participant(conversation), statement_id=statement.pk, choice="agree"
     )
+    # Wait for the background threads themselves, not by reading the database meanwhile: on the
+    # in-memory SQLite test database (shared cache) a read during the thread's write fails it
+    # with "table is locked", which no busy timeout covers.
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        done = ClusteringRun.objects.filter(
-            conversation=conversation, status=ClusteringRun.Status.SUCCEEDED
-        ).count()
-        state = ReclusterState.objects.filter(pk=conversation.pk).first()
-        if done > before and state is not None and state.handled >= state.requested:
+        running = [t for t in threading.enumerate() if t.name == "voxit-recluster"]
+        if not running:
             break
-        time.sleep(0.1)
-    time.sleep(0.3)  # let the thread close its connection before the database is flushed
+        for thread in running:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    succeeded = ClusteringRun.objects.filter(conversation=conversation, status=ClusteringRun.Status.SUCCEEDED)
+    assert succeeded.count() > before
+    state = ReclusterState.objects.get(pk=conversation.pk)
+    assert state.handled >= state.requested
     run = run_latest_succeeded(conversation_id=conversation.pk)
     assert run is not None and run.vote_watermark is not None
     assert run_result(run).k >= 2
