@@ -34,5 +34,6 @@ lint: install  # also run by the suite (tests/test_code_style.py)
 	$(BIN)/ruff check .
 
 messages: install
-	cd voxit && DEBUG=true ../$(BIN)/python ../manage.py makemessages -l fi -l sv -l en --ignore '.venv/*'
+	# From the top folder: run inside voxit/ it would see only voxit's own strings and drop the rest.
+	DEBUG=true $(BIN)/python manage.py makemessages -l fi -l sv -l en --ignore '.venv/*'
 	DEBUG=true $(BIN)/python manage.py compilemessages --ignore '.venv/*'

@@ -292,3 +292,26 @@ class VoteLog(models.Model):
         return f"{self.cast_at:%Y-%m-%d %H:%M:%S} {self.participant_id} → {self.statement_id}: " + str(
             self.get_choice_display()
         )
+
+
+class StatementSetVersion(models.Model):
+    """A number the database changes whenever any statement of a conversation is added, changed
+    or removed: triggers on the statement table write it (migration 0003), never the app.
+
+    The vote statement reads it with the vote, so each process's copy of a conversation's
+    published statements (routing order, texts and weights) is renewed exactly when something
+    changed, without reading every statement on every vote. On PostgreSQL each change draws
+    from one sequence, so a number is never reused, not even after a conversation is deleted.
+    No foreign key: the statements' triggers may write the row while a conversation is being
+    deleted, and the conversation's own trigger removes it after.
+    """
+
+    conversation_id = models.BigIntegerField(primary_key=True)
+    version = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("statement set version")
+        verbose_name_plural = _("statement set versions")
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}: {self.version}"

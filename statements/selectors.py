@@ -3,8 +3,10 @@
 import random
 import threading
 import time
+from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
+from itertools import accumulate
 
 from django.db.models import Exists, OuterRef
 from django.http import Http404
@@ -124,44 +126,92 @@ def statement_next_with_progress(
     return _statement_draw(conversation=conversation, candidates=candidates, rng=rng), progress
 
 
-# The published statements of a conversation in routing order, per process, keyed by a version
-# the vote statement reads with the vote (count, sum of ids and newest decision of the published
-# set): a publication or rejection changes it, so a stale list is never used.
-# Their texts come from the same list, which is also renewed after a couple of seconds, so a
-# wording corrected in the admin shows within seconds too.
+# Routing after a vote, per process and conversation: the published statements in routing order,
+# their texts and their weights by the latest run, with the running sum of the weights. Kept until
+# the conversation's StatementSetVersion (which the database changes with any statement: a
+# publication, a rejection, a corrected wording) or its latest run differs from what the vote
+# statement read, so a stale list is never used and no vote reads every statement.
 _PUBLISHED_FIELDS = ("id", "conversation_id", "status", "text", "text_fi", "text_sv", "text_en")
-_published_cache: OrderedDict[int, tuple[tuple, float, tuple[int, ...], dict[int, tuple]]] = OrderedDict()
-_published_lock = threading.Lock()
+# Draws by weight among all published statements before the unanswered ones are listed: each draw
+# that lands on an unanswered statement is a draw by weight among the unanswered ones, so the
+# outcome is distributed exactly as drawing among those alone; only a participant who has answered
+# most of the heavy statements goes on to the full list.
+_DRAWS_BEFORE_LISTING = 8
 
 
-def _published(*, conversation: Conversation, version: tuple) -> tuple[tuple[int, ...], dict[int, tuple]]:
-    cached = _published_cache.get(conversation.pk)
-    if cached is not None and cached[0] == version and cached[1] > time.monotonic():
-        return cached[2], cached[3]
-    rows = list(Statement.objects.published().filter(conversation=conversation).values_list(*_PUBLISHED_FIELDS))
-    ids, values = tuple(row[0] for row in rows), {row[0]: row for row in rows}
-    with _published_lock:
-        _published_cache[conversation.pk] = (version, time.monotonic() + _RECENT_SECONDS, ids, values)
-        _published_cache.move_to_end(conversation.pk)
-        while len(_published_cache) > 64:
-            _published_cache.popitem(last=False)
-    return ids, values
+@dataclass(frozen=True)
+class _Routing:
+    version: int
+    run: tuple | None
+    ids: tuple[int, ...]
+    published: frozenset[int]
+    values: dict[int, tuple]
+    weights: tuple[float, ...]
+    cumulative: tuple[float, ...]
+
+
+_routing_cache: OrderedDict[int, _Routing] = OrderedDict()
+_routing_lock = threading.Lock()
+
+
+def _routing(*, conversation: Conversation, version: int, run: tuple | None) -> _Routing:
+    cached = _routing_cache.get(conversation.pk)
+    if cached is not None and cached.version == version and cached.run == run:
+        return cached
+    from clustering.selectors import statement_weights_for
+
+    if cached is not None and cached.version == version:
+        ids, values = cached.ids, cached.values
+    else:
+        rows = Statement.objects.published().filter(conversation=conversation).values_list(*_PUBLISHED_FIELDS)
+        values = {row[0]: row for row in rows}
+        ids = tuple(values)
+    weights = tuple(statement_weights_for(conversation=conversation, statement_ids=ids, latest_run=run))
+    routing = _Routing(
+        version=version,
+        run=run,
+        ids=ids,
+        published=frozenset(ids),
+        values=values,
+        weights=weights,
+        cumulative=tuple(accumulate(weights)),
+    )
+    with _routing_lock:
+        _routing_cache[conversation.pk] = routing
+        _routing_cache.move_to_end(conversation.pk)
+        while len(_routing_cache) > 64:
+            _routing_cache.popitem(last=False)
+    return routing
+
+
+def _draw_unanswered(routing: _Routing, answered: frozenset[int], rng) -> int | None:
+    rng = rng or random
+    ids, cumulative = routing.ids, routing.cumulative
+    if not ids:
+        return None
+    total, last = cumulative[-1], len(ids) - 1
+    for _ in range(_DRAWS_BEFORE_LISTING):
+        chosen = ids[bisect_right(cumulative, rng.random() * total, 0, last)]
+        if chosen not in answered:
+            return chosen
+    candidates = [(pk, weight) for pk, weight in zip(ids, routing.weights, strict=True) if pk not in answered]
+    if not candidates:
+        return None
+    return rng.choices([pk for pk, _ in candidates], weights=[weight for _, weight in candidates], k=1)[0]
 
 
 def statement_next_after_vote(
     *, conversation: Conversation, receipt, rng: random.Random | None = None
 ) -> tuple[Statement | None, Progress]:
-    """:func:`statement_next_with_progress` from what the vote statement read (a ``VoteReceipt``)."""
-    published, values = _published(conversation=conversation, version=receipt.published_version)
+    """:func:`statement_next_with_progress` from what the vote statement read (a ``VoteReceipt``);
+    its cost grows with the participant's answers, not with the conversation's statements."""
+    routing = _routing(conversation=conversation, version=receipt.statements_version, run=receipt.latest_run)
     answered = receipt.answered_ids
-    candidates = [pk for pk in published if pk not in answered]
-    progress = Progress(answered=len(published) - len(candidates), total=len(published))
-    chosen = _statement_choose(
-        conversation=conversation, candidates=candidates, rng=rng, latest_run=receipt.latest_run
-    )
+    progress = Progress(answered=len(routing.published & answered), total=len(routing.ids))
+    chosen = _draw_unanswered(routing, answered, rng) if progress.remaining else None
     if chosen is None:
         return None, progress
-    statement = Statement.from_db(Statement.objects.db, _PUBLISHED_FIELDS, values[chosen])
+    statement = Statement.from_db(Statement.objects.db, _PUBLISHED_FIELDS, routing.values[chosen])
     statement.conversation = conversation
     return statement, progress
 

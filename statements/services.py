@@ -21,7 +21,7 @@ from statements.errors import (
     SubmissionsClosed,
     VoxitError,
 )
-from statements.models import Conversation, Participant, Statement, Vote, VoteLog
+from statements.models import Conversation, Participant, Statement, StatementSetVersion, Vote, VoteLog
 from statements.text import clean_statement_text, statement_text_key  # noqa: F401 (re-exported)
 
 CHOICE_NAMES = {"agree": Vote.Choice.AGREE, "disagree": Vote.Choice.DISAGREE, "pass": Vote.Choice.PASS}
@@ -186,14 +186,16 @@ def _vote_cast_postgres(*, participant: Participant, statement_id: int, choice: 
 # A resident's vote through the API on PostgreSQL, in one statement and one round trip: check the
 # conversation is open, find or create the browser's participant, check the statement is published,
 # upsert the vote, append its log entry, and read what routing needs next (the participant's other
-# answers, a version of the published set, the latest run). Still all-or-nothing: one statement is
-# atomic. Reads in the statement see the snapshot from before it, so the new vote is added in Python.
+# answers, the conversation's StatementSetVersion, the latest run). Still all-or-nothing: one
+# statement is atomic. Reads in the statement see the snapshot from before it, so the new vote is
+# added in Python. Nothing in it reads every statement of the conversation: its cost does not
+# grow with their number.
 @dataclass(frozen=True)
 class VoteReceipt:
     participant: Participant
     vote: Vote
     answered_ids: frozenset[int] | None = None  # None: not read, routing reads them itself
-    published_version: tuple | None = None
+    statements_version: int | None = None  # the conversation's StatementSetVersion when cast
     latest_run: tuple | None = None
 
 
@@ -202,8 +204,11 @@ def _vote_cast_by_browser_sql() -> str:
 
     return f"""
 WITH open_conversation AS (
-    SELECT id FROM {Conversation._meta.db_table}
-    WHERE id = %(conversation)s AND is_published AND opens_at <= %(now)s AND closes_at > %(now)s
+    SELECT conversation.id, coalesce(version.version, 0) AS statements_version
+    FROM {Conversation._meta.db_table} AS conversation
+    LEFT JOIN {StatementSetVersion._meta.db_table} AS version ON version.conversation_id = conversation.id
+    WHERE conversation.id = %(conversation)s AND conversation.is_published
+        AND conversation.opens_at <= %(now)s AND conversation.closes_at > %(now)s
 ), target AS (
     SELECT {", ".join(_STATEMENT_FIELDS)} FROM {Statement._meta.db_table}
     WHERE id = %(statement)s AND conversation_id = %(conversation)s AND status = %(published)s
@@ -229,9 +234,6 @@ WITH open_conversation AS (
 ), logged AS (
     INSERT INTO {VoteLog._meta.db_table} (conversation_id, participant_id, statement_id, choice, cast_at)
     SELECT %(conversation)s, participant.id, %(statement)s, %(choice)s, %(now)s FROM upserted, participant
-), published AS (
-    SELECT count(*) AS n, coalesce(sum(id), 0) AS ids, max(decided_at) AS decided
-    FROM {Statement._meta.db_table} WHERE conversation_id = %(conversation)s AND status = %(published)s
 ), latest_run AS (
     SELECT id, finished_at FROM {ClusteringRun._meta.db_table}
     WHERE conversation_id = %(conversation)s AND status = %(succeeded)s ORDER BY id DESC LIMIT 1
@@ -241,10 +243,10 @@ SELECT
     (SELECT id FROM participant LIMIT 1),
     (SELECT array_agg(statement_id) FROM {Vote._meta.db_table}
      WHERE participant_id = (SELECT id FROM participant LIMIT 1)),
-    published.n, published.ids, published.decided,
+    (SELECT statements_version FROM open_conversation),
     (SELECT id FROM latest_run), (SELECT finished_at FROM latest_run),
     cast_vote.*
-FROM published LEFT JOIN (
+FROM (SELECT 1) AS one LEFT JOIN (
     SELECT upserted.id, upserted.created_at, {", ".join(f"target.{name}" for name in _STATEMENT_FIELDS)}
     FROM upserted, target
 ) AS cast_vote ON true
@@ -304,8 +306,8 @@ def vote_cast_by_browser(
             prepare=True,
         )
         row = cursor.fetchone()
-    is_open, participant_id, answered, *version, run_id, run_finished, vote_id, created_at = row[:10]
-    statement_values = row[10:]
+    is_open, participant_id, answered, statements_version, run_id, run_finished, vote_id, created_at = row[:8]
+    statement_values = row[8:]
     if not is_open:
         raise ConversationClosed()
     if participant_id is None:  # two first votes of one browser raced: the other created it
@@ -333,7 +335,7 @@ def vote_cast_by_browser(
         participant=participant,
         vote=vote,
         answered_ids=frozenset(answered or ()) | {statement.pk},
-        published_version=tuple(version),
+        statements_version=statements_version,
         latest_run=(run_id, run_finished) if run_id is not None else None,
     )
 
