@@ -298,10 +298,11 @@ class StatementSetVersion(models.Model):
     """A number the database changes whenever any statement of a conversation is added, changed
     or removed: triggers on the statement table write it (migration 0003), never the app.
 
-    The vote statement reads it with the vote, so each process's copy of a conversation's
+    Routing reads it with each vote and page, so each process's copy of a conversation's
     published statements (routing order, texts and weights) is renewed exactly when something
-    changed, without reading every statement on every vote. On PostgreSQL each change draws
-    from one sequence, so a number is never reused, not even after a conversation is deleted.
+    changed, without reading every statement every time. On PostgreSQL each change draws from
+    one sequence, so a number is never reused, not even after a conversation is deleted; on
+    SQLite it is a random 64-bit number (see the migration).
     No foreign key: the statements' triggers may write the row while a conversation is being
     deleted, and the conversation's own trigger removes it after.
     """

@@ -8,11 +8,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from itertools import accumulate
 
-from django.db.models import Exists, OuterRef
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from statements.models import Conversation, Participant, Statement, Vote
+from statements.models import Conversation, Participant, Statement, StatementSetVersion, Vote
 
 _RECENT_SECONDS = 2.0
 _recent_conversations: dict[str, tuple[float, Conversation]] = {}
@@ -68,29 +68,6 @@ def conversations_for_index(*, now=None, closed_limit: int = 10) -> Conversation
     )
 
 
-def _published_answered(*, conversation: Conversation, participant: Participant | None) -> list[tuple[int, bool]]:
-    """(id, answered by the participant) for every published statement: routing and progress in one query."""
-    queryset = Statement.objects.published().filter(conversation=conversation)
-    if participant is None:
-        return [(pk, False) for pk in queryset.values_list("id", flat=True)]
-    answered = Exists(Vote.objects.filter(participant=participant, statement=OuterRef("pk")))
-    return list(queryset.annotate(answered=answered).values_list("id", "answered"))
-
-
-def _statement_choose(*, conversation: Conversation, candidates: list[int], rng, **latest_run) -> int | None:
-    if not candidates:
-        return None
-    from clustering.selectors import statement_weights_for
-
-    weights = statement_weights_for(conversation=conversation, statement_ids=candidates, **latest_run)
-    return (rng or random).choices(candidates, weights=weights, k=1)[0]
-
-
-def _statement_draw(*, conversation: Conversation, candidates: list[int], rng) -> Statement | None:
-    chosen = _statement_choose(conversation=conversation, candidates=candidates, rng=rng)
-    return None if chosen is None else Statement.objects.get(pk=chosen)
-
-
 @dataclass(frozen=True)
 class Progress:
     answered: int
@@ -105,33 +82,13 @@ class Progress:
         return round(100 * self.answered / self.total) if self.total else 0
 
 
-def statement_next_with_progress(
-    *,
-    conversation: Conversation,
-    participant: Participant | None,
-    rng: random.Random | None = None,
-    receipt=None,
-) -> tuple[Statement | None, Progress]:
-    """The next statement to show, drawn among the published statements not yet answered (by the
-    latest run's routing priorities), and the progress, from one read of the published statements.
-    The one place routing lives: the conversation page, the next-statement API and the vote's answer.
-
-    After a vote, ``receipt`` (a ``VoteReceipt``) carries what the vote statement read already.
-    """
-    if receipt is not None and receipt.answered_ids is not None:
-        return statement_next_after_vote(conversation=conversation, receipt=receipt, rng=rng)
-    rows = _published_answered(conversation=conversation, participant=participant)
-    candidates = [pk for pk, answered in rows if not answered]
-    progress = Progress(answered=len(rows) - len(candidates), total=len(rows))
-    return _statement_draw(conversation=conversation, candidates=candidates, rng=rng), progress
-
-
-# Routing after a vote, per process and conversation: the published statements in routing order,
+# Routing, per process and conversation: the published statements in routing order,
 # their texts and their weights by the latest run, with the running sum of the weights. Kept until
 # the conversation's StatementSetVersion (which the database changes with any statement: a
-# publication, a rejection, a corrected wording) or its latest run differs from what the vote
-# statement read, so a stale list is never used and no vote reads every statement.
-_PUBLISHED_FIELDS = ("id", "conversation_id", "status", "text", "text_fi", "text_sv", "text_en")
+# publication, a rejection, a corrected wording) or its latest run differs from what was read with
+# the request, so a stale list is never used and neither a vote nor a page reads every statement.
+# In the model's field order, as Model.from_db takes them.
+_PUBLISHED_FIELDS = ("id", "conversation_id", "text", "text_fi", "text_sv", "text_en", "status")
 # Draws by weight among all published statements before the unanswered ones are listed: each draw
 # that lands on an unanswered statement is a draw by weight among the unanswered ones, so the
 # outcome is distributed exactly as drawing among those alone; only a participant who has answered
@@ -200,13 +157,52 @@ def _draw_unanswered(routing: _Routing, answered: frozenset[int], rng) -> int | 
     return rng.choices([pk for pk, _ in candidates], weights=[weight for _, weight in candidates], k=1)[0]
 
 
-def statement_next_after_vote(
-    *, conversation: Conversation, receipt, rng: random.Random | None = None
+def _routing_key(conversation: Conversation) -> tuple[int, tuple | None]:
+    """The conversation's StatementSetVersion and latest succeeded run (id, finish), in one query."""
+    from clustering.models import ClusteringRun
+
+    runs = ClusteringRun.objects.succeeded().for_conversation(OuterRef("pk")).latest_first()
+    version, run_id, run_finished = (
+        Conversation.objects.filter(pk=conversation.pk)
+        .annotate(
+            statements_version=Subquery(
+                StatementSetVersion.objects.filter(conversation_id=OuterRef("pk")).values("version")[:1]
+            ),
+            run_id=Subquery(runs.values("pk")[:1]),
+            run_finished=Subquery(runs.values("finished_at")[:1]),
+        )
+        .values_list("statements_version", "run_id", "run_finished")
+        .get()
+    )
+    return version or 0, (run_id, run_finished) if run_id is not None else None
+
+
+def statement_next_with_progress(
+    *,
+    conversation: Conversation,
+    participant: Participant | None,
+    rng: random.Random | None = None,
+    receipt=None,
 ) -> tuple[Statement | None, Progress]:
-    """:func:`statement_next_with_progress` from what the vote statement read (a ``VoteReceipt``);
-    its cost grows with the participant's answers, not with the conversation's statements."""
-    routing = _routing(conversation=conversation, version=receipt.statements_version, run=receipt.latest_run)
-    answered = receipt.answered_ids
+    """The next statement to show, drawn among the published statements not yet answered (by the
+    latest run's routing priorities), and the progress. The one place routing lives: the
+    conversation page, the next-statement API and the vote's answer. Its cost grows with the
+    participant's answers, not with the conversation's statements.
+
+    After a vote, ``receipt`` (a ``VoteReceipt``) carries what the vote statement read already;
+    otherwise one query reads the routing key and one the participant's answers (none for a
+    browser that has not taken part).
+    """
+    if receipt is not None and receipt.answered_ids is not None:
+        version, run, answered = receipt.statements_version, receipt.latest_run, receipt.answered_ids
+    else:
+        version, run = _routing_key(conversation)
+        answered = frozenset(
+            Vote.objects.filter(participant=participant).values_list("statement_id", flat=True)
+            if participant is not None and participant.pk is not None
+            else ()
+        )
+    routing = _routing(conversation=conversation, version=version, run=run)
     progress = Progress(answered=len(routing.published & answered), total=len(routing.ids))
     chosen = _draw_unanswered(routing, answered, rng) if progress.remaining else None
     if chosen is None:

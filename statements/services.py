@@ -127,7 +127,8 @@ def vote_cast(*, participant: Participant, statement_id, choice, now=None) -> Vo
 # The hot path of a busy conversation, in one statement: check that the statement is published in
 # the participant's conversation, upsert the vote, append the log entry. One round trip and one
 # commit instead of six, and still all-or-nothing: a single statement is atomic.
-_STATEMENT_FIELDS = ["id", "conversation_id", "status", "text", "text_fi", "text_sv", "text_en"]
+# In the model's field order: Model.from_db takes the values in that order, whatever the names say.
+_STATEMENT_FIELDS = ["id", "conversation_id", "text", "text_fi", "text_sv", "text_en", "status"]
 _VOTE_CAST_SQL = f"""
 WITH target AS (
     SELECT {", ".join(_STATEMENT_FIELDS)} FROM {Statement._meta.db_table}

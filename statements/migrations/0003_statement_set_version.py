@@ -3,8 +3,9 @@
 
 PostgreSQL: statement-level triggers with transition tables, so a bulk insert of a thousand
 seed statements bumps its conversation once; every bump takes a new number from one sequence.
-SQLite: row-level triggers counting up (the version is read only by PostgreSQL's vote
-statement, but the table means the same on both).
+SQLite: row-level triggers drawing a random 64-bit number. Not a counter: SQLite rolls back its
+own key counters with a transaction (a test's rollback), so a conversation id can come back with
+a counter that starts again, and a process would take an old copy of its statements for current.
 """
 
 from django.db import migrations, models
@@ -70,8 +71,8 @@ POSTGRESQL_REVERSE = [
 def _sqlite_bump(event: str, row: str) -> str:
     return f"""CREATE TRIGGER statements_set_version_{event.lower()} AFTER {event} ON {STATEMENTS}
 BEGIN
-    INSERT INTO {VERSIONS} (conversation_id, version) VALUES ({row}.conversation_id, 1)
-    ON CONFLICT (conversation_id) DO UPDATE SET version = version + 1;
+    INSERT INTO {VERSIONS} (conversation_id, version) VALUES ({row}.conversation_id, random())
+    ON CONFLICT (conversation_id) DO UPDATE SET version = random();
 END"""
 
 
@@ -82,15 +83,15 @@ SQLITE = [
     f"""CREATE TRIGGER statements_set_version_update_old AFTER UPDATE OF conversation_id ON {STATEMENTS}
 WHEN OLD.conversation_id != NEW.conversation_id
 BEGIN
-    INSERT INTO {VERSIONS} (conversation_id, version) VALUES (OLD.conversation_id, 1)
-    ON CONFLICT (conversation_id) DO UPDATE SET version = version + 1;
+    INSERT INTO {VERSIONS} (conversation_id, version) VALUES (OLD.conversation_id, random())
+    ON CONFLICT (conversation_id) DO UPDATE SET version = random();
 END""",
     _sqlite_bump("DELETE", "OLD"),
     f"""CREATE TRIGGER statements_set_version_forget AFTER DELETE ON {CONVERSATIONS}
 BEGIN
     DELETE FROM {VERSIONS} WHERE conversation_id = OLD.id;
 END""",
-    f"INSERT INTO {VERSIONS} (conversation_id, version) SELECT id, 1 FROM {CONVERSATIONS}",
+    f"INSERT INTO {VERSIONS} (conversation_id, version) SELECT id, random() FROM {CONVERSATIONS}",
 ]
 SQLITE_REVERSE = [
     "DROP TRIGGER statements_set_version_forget",

@@ -17,9 +17,9 @@ from tests.moderation.conftest import make_moderator, make_pending
 pytestmark = pytest.mark.django_db
 
 
-def vote(client, conversation, statement_id, choice="agree"):
+def vote(client, conversation, statement_id, choice="agree", language=None):
     response = client.post(
-        reverse("api:votes", kwargs={"slug": conversation.slug}),
+        reverse("api:votes", kwargs={"slug": conversation.slug}) + (f"?lang={language}" if language else ""),
         json.dumps({"statement": statement_id, "choice": choice}),
         content_type="application/json",
     )
@@ -72,6 +72,29 @@ def test_a_statement_published_after_a_residents_last_vote_comes_next_at_once(cl
     assert body["next"]["id"] == pending.pk
     assert body["next"]["text"] == "Published while the resident is still here"
     assert body["progress"] == {"answered": 5, "total": 6}
+
+
+@pytest.mark.parametrize(
+    ("language", "texts"),
+    [
+        ("sv", ("Fler parker", "Färre bilar")),
+        ("en", ("More parks", "Fewer cars")),
+        ("fi", ("Lisää puistoja", "Vähemmän autoja")),
+    ],
+)
+def test_the_vote_and_the_next_card_are_in_the_residents_language(client, conversation, language, texts):
+    from statements import services
+
+    parks = services.statement_seed(
+        conversation=conversation, text="Lisää puistoja", text_sv="Fler parker", text_en="More parks"
+    )
+    services.statement_seed(
+        conversation=conversation, text="Vähemmän autoja", text_sv="Färre bilar", text_en="Fewer cars"
+    )
+    page = client.get(reverse("statements:conversation", kwargs={"slug": conversation.slug}) + f"?lang={language}")
+    assert any(text in page.content.decode() for text in texts)
+    body = vote(client, conversation, parks.pk, language=language)
+    assert (body["vote"]["statement"]["text"], body["next"]["text"]) == texts
 
 
 def test_a_withdrawn_statement_is_never_next_and_a_corrected_wording_shows_at_once(client, conversation, seeds):
