@@ -7,6 +7,8 @@ from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voxit.settings")
 
+AUTOGROUP = "/proc/self/autogroup"  # Linux: this process's session's scheduling group
+
 app = Celery("voxit")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
@@ -24,6 +26,7 @@ def _lower_priority(**_kwargs):
     niceness = getattr(settings, "RECLUSTER_WORKER_NICENESS", 0)
     if niceness > 0:
         os.nice(niceness)
+        _lower_session_priority(niceness)
     # One thread for NumPy's and SciPy's math libraries: a recompute is one task among the
     # web's processes, not a job entitled to every core at once (their thread pools spin on all
     # cores and took them from votes in bursts).
@@ -32,3 +35,22 @@ def _lower_priority(**_kwargs):
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(limits=threads)
+
+
+def _lower_session_priority(niceness: int) -> None:
+    """The same niceness for the worker's session, where the kernel schedules by session.
+
+    With autogroup scheduling (the default of most Linux kernels), a process's niceness only
+    orders it among the processes of its own session: between sessions the CPU is shared
+    evenly. A worker started as its own session (a container, a systemd service, ``setsid``)
+    would so take a full share from the web processes in bursts, whatever its niceness. When the
+    worker's main process leads its session, that session's scheduling group gets the niceness
+    too; a worker started from a shell shares the shell's session, which is left as it is.
+    """
+    if os.getsid(0) != os.getppid():
+        return
+    try:
+        with open(AUTOGROUP, "w") as autogroup:
+            autogroup.write(str(niceness))
+    except OSError:  # no autogroup scheduling here, or not permitted: niceness alone it is
+        pass
