@@ -8,7 +8,10 @@ a failure, because CI must run everything.
 import os
 import secrets
 import shutil
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -19,6 +22,7 @@ from statements import services
 from statements.models import Conversation, Participant
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
@@ -29,6 +33,39 @@ def require(available: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI must run every test, but: {reason}")
     pytest.skip(reason)
+
+
+def postgres_url(settings_dict) -> str:
+    """A DATABASE_URL for another process on the test database (trust authentication)."""
+    host, port = settings_dict["HOST"] or "127.0.0.1", settings_dict["PORT"] or 5432
+    return f"postgres://{settings_dict['USER']}@{host}:{port}/{settings_dict['NAME']}"
+
+
+def celery_worker_start(
+    *, broker_url: str, database_url: str, options=(), new_session: bool = False, **environment
+) -> subprocess.Popen:
+    """A real Celery worker of this project on the given broker and database; the caller stops it
+    by its pid. ``environment`` adds settings (``RECLUSTER_WORKER_NICENESS="19"``)."""
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="voxit.settings",
+        SECRET_KEY="worker-test-secret",
+        CELERY_BROKER_URL=broker_url,
+        REDIS_URL=broker_url,
+        DATABASE_URL=database_url,
+        DATABASE_CONN_MAX_AGE="0",
+        LOG_LEVEL="WARNING",
+        **environment,
+    )
+    command = [sys.executable, "-m", "celery", "-A", "voxit", "worker", "--without-gossip", "--without-mingle"]
+    return subprocess.Popen(
+        [*command, "-l", "WARNING", *options],
+        cwd=ROOT,
+        env=env,
+        start_new_session=new_session,
+        stdout=subprocess.DEVNULL,
+        stderr=None if IN_CI else subprocess.DEVNULL,
+    )
 
 
 @pytest.fixture(autouse=True)

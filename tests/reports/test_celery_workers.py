@@ -6,9 +6,7 @@ transactional_db so the workers see committed rows.
 
 import os
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -20,13 +18,12 @@ from clustering.models import ClusteringRun, ReclusterState
 from clustering.services import conversation_recluster_request
 from clustering.tasks import conversation_recluster_task, recluster_sweep_task
 from statements.models import Statement, Vote
-from tests.conftest import IN_CI, make_participant, require
+from tests.conftest import celery_worker_start, make_participant, postgres_url, require
 from tests.reports.conftest import make_voted_conversation
 from voxit.celery import app
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.postgres]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _redis_up() -> bool:
@@ -59,43 +56,15 @@ def workers(django_db_setup, django_db_blocker):
         require(
             connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL=postgres://…"
         )
-        db = connection.settings_dict
+        database_url = postgres_url(connection.settings_dict)
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="voxit.settings",
-        SECRET_KEY="worker-test-secret",
-        CELERY_BROKER_URL=REDIS_URL,
-        REDIS_URL=REDIS_URL,
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        DATABASE_CONN_MAX_AGE="0",
-        LOG_LEVEL="WARNING",
-    )
-    celery = str(Path(sys.executable).with_name("celery"))
     processes = [
-        subprocess.Popen(
-            [
-                celery,
-                "-A",
-                "voxit",
-                "worker",
-                "-P",
-                "solo",
-                "--concurrency",
-                "1",
-                "-n",
-                f"w{i}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "-l",
-                "WARNING",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=None if IN_CI else subprocess.DEVNULL,
+        celery_worker_start(
+            broker_url=REDIS_URL,
+            database_url=database_url,
+            options=["-P", "solo", "--concurrency", "1", "-n", f"w{i}@%h"],
         )
         for i in (1, 2)
     ]

@@ -3,15 +3,14 @@
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 import voxit.celery
-from tests.conftest import require
-from tests.reports.test_celery_workers import REDIS_URL, ROOT, _redis_up
+from tests.conftest import celery_worker_start, require
+from tests.reports.test_celery_workers import REDIS_URL, _redis_up
 
 AUTOGROUP_SWITCH = Path("/proc/sys/kernel/sched_autogroup_enabled")
 
@@ -40,40 +39,12 @@ def test_a_worker_leading_its_own_session_gives_the_session_its_niceness(tmp_pat
     if not (AUTOGROUP_SWITCH.exists() and AUTOGROUP_SWITCH.read_text().strip() == "1"):
         # A property of the kernel, not a missing service: nothing to set up, so skipped in CI too.
         pytest.skip("the kernel does not schedule by session (no autogroup): niceness alone applies")
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="voxit.settings",
-        SECRET_KEY="priority-test",
-        CELERY_BROKER_URL=REDIS_URL,
-        REDIS_URL=REDIS_URL,
-        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+    worker = celery_worker_start(
+        broker_url=REDIS_URL,
+        database_url=f"sqlite:///{tmp_path}/db.sqlite3",
+        options=["--pool", "prefork", "--concurrency", "1", "-n", "priority@%h"],
+        new_session=True,
         RECLUSTER_WORKER_NICENESS="19",
-        LOG_LEVEL="WARNING",
-    )
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "voxit",
-            "worker",
-            "--pool",
-            "prefork",
-            "--concurrency",
-            "1",
-            "-n",
-            "priority@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
     )
     try:
         deadline, child = time.monotonic() + 60, None

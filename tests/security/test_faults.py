@@ -5,15 +5,12 @@ resident sees a 500.
 Redis here is a private redis-server on a free port, started and killed by pid by these tests.
 """
 
-import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -31,12 +28,11 @@ from clustering.services import (
 from moderation.services import statement_approve
 from statements import services
 from statements.models import Participant, Statement, Vote, VoteLog
-from tests.conftest import IN_CI, make_conversation, require
+from tests.conftest import celery_worker_start, make_conversation, postgres_url, require
 from tests.reports.conftest import make_voted_conversation
 from tests.security.conftest import api, browser, logged_in, make_user, post_json
 from voxit.celery import app
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.postgres
 
 
@@ -174,36 +170,8 @@ def test_redis_down_voting_submission_and_moderation_work_and_the_sweep_catches_
 
 @pytest.fixture
 def worker(private_redis, transactional_db):
-    db = connection.settings_dict
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="voxit.settings",
-        SECRET_KEY="fault-test-secret",
-        CELERY_BROKER_URL=private_redis.url,
-        REDIS_URL=private_redis.url,
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        DATABASE_CONN_MAX_AGE="0",
-        LOG_LEVEL="WARNING",
-    )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "voxit",
-            "worker",
-            "-P",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=None if IN_CI else subprocess.DEVNULL,
+    process = celery_worker_start(
+        broker_url=private_redis.url, database_url=postgres_url(connection.settings_dict), options=["-P", "solo"]
     )
     try:
         deadline = time.monotonic() + 60
