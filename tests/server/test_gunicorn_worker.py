@@ -1,0 +1,251 @@
+"""The production gunicorn worker (voxit/gunicorn_worker.py), run as a real gunicorn server.
+
+Each test starts gunicorn with ``EpollThreadWorker`` on a tiny WSGI application and talks HTTP/1.1
+to it over raw sockets, so keep-alive, pipelining, request bodies, idle timeouts, a graceful stop
+and worker recycling are checked on the wire, as a proxy or a browser would see them. The load
+benchmark's smoke test runs the Django app itself on this worker (it is the configured default).
+"""
+
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from voxit import gunicorn_worker
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKER = "voxit.gunicorn_worker.EpollThreadWorker"
+
+pytestmark = pytest.mark.skipif(not gunicorn_worker.available(), reason="the worker needs Linux's epoll")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    def __init__(self, *options: str):
+        self.port = _free_port()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--worker-class",
+                WORKER,
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+                *options,
+                "tests.server.wsgi_app:application",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.05)
+        self.stop()
+        raise AssertionError(f"gunicorn did not start: {self.output}")
+
+    def connect(self) -> socket.socket:
+        return socket.create_connection(("127.0.0.1", self.port), timeout=15)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
+        self.output = self.process.stdout.read()
+        return code
+
+
+@pytest.fixture
+def server(request):
+    marker = request.node.get_closest_marker("gunicorn_options")
+    running = Server(*(marker.args if marker else ("--threads", "2")))
+    yield running
+    running.stop()
+
+
+def send(sock: socket.socket, path: str, *, method: str = "GET", body: bytes = b"", close: bool = False) -> None:
+    sock.sendall(_request(path, method=method, body=body, close=close))
+
+
+def _request(path: str, *, method: str = "GET", body: bytes = b"", close: bool = False) -> bytes:
+    head = f"{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Length: {len(body)}\r\n"
+    if close:
+        head += "Connection: close\r\n"
+    return (head + "\r\n").encode() + body
+
+
+class Reader:
+    """Reads HTTP/1.1 responses off one socket (Content-Length bodies)."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock, self.buffer = sock, b""
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self.buffer += chunk
+
+    def response(self) -> tuple[int, dict[str, str], bytes]:
+        while b"\r\n\r\n" not in self.buffer:
+            self._fill()
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        status_line, *lines = head.decode("latin-1").split("\r\n")
+        headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+        length = int(headers.get("content-length", 0))
+        while len(self.buffer) < length:
+            self._fill()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return int(status_line.split()[1]), headers, body
+
+    def closed_by_server(self, seconds: float) -> bool:
+        """Whether the server closes the connection within ``seconds`` (no data expected)."""
+        self.sock.settimeout(seconds)
+        try:
+            return self.sock.recv(1) == b""
+        except TimeoutError:
+            return False
+        except ConnectionResetError:
+            return True
+
+
+def test_one_kept_alive_connection_answers_many_requests_in_order(server):
+    with server.connect() as sock:
+        reader = Reader(sock)
+        pids = set()
+        for number in range(40):
+            send(sock, f"/n{number}")
+            status, headers, body = reader.response()
+            pid, path = body.decode().split()
+            assert (status, path) == (200, f"/n{number}")
+            assert headers.get("connection", "keep-alive").lower() != "close"
+            pids.add(pid)
+        payload = os.urandom(200_000)
+        send(sock, "/echo", method="POST", body=payload)
+        assert reader.response()[2] == payload
+        # A body the application never reads is drained: the next request on the connection is
+        # answered as itself, not read out of the left-over body.
+        send(sock, "/ignore-body", method="POST", body=b"x" * 50_000)
+        assert reader.response()[2] == b"ignored"
+        send(sock, "/after")
+        assert reader.response()[2].decode().endswith(" /after")
+    assert len(pids) == 1
+
+
+def test_pipelined_requests_are_all_answered_in_order(server):
+    with server.connect() as sock:
+        sock.sendall(_request("/first") + _request("/echo", method="POST", body=b"second") + _request("/third"))
+        reader = Reader(sock)
+        assert reader.response()[2].decode().endswith(" /first")
+        assert reader.response()[2] == b"second"
+        assert reader.response()[2].decode().endswith(" /third")
+
+
+def test_a_slow_request_does_not_hold_up_other_connections(server):
+    """Two threads: while one answers a slow request, the other serves every other connection."""
+    with server.connect() as slow, server.connect() as other:
+        send(slow, "/slow?4")
+        time.sleep(0.3)  # let the slow request reach the application first
+        reader = Reader(other)
+        for number in range(5):
+            send(other, f"/quick{number}")
+            assert reader.response()[2].decode().endswith(f" /quick{number}")
+        assert select.select([slow], [], [], 0)[0] == []  # the slow answer is still being made
+        status, _, body = Reader(slow).response()
+        assert status == 200 and body.decode().endswith(" /slow")
+
+
+def test_connection_close_is_honoured(server):
+    with server.connect() as sock:
+        send(sock, "/bye", close=True)
+        reader = Reader(sock)
+        status, headers, _ = reader.response()
+        assert status == 200 and headers["connection"].lower() == "close"
+        assert reader.closed_by_server(10)
+
+
+@pytest.mark.gunicorn_options("--threads", "2", "--keep-alive", "1")
+def test_idle_connections_are_closed_after_the_keepalive_time(server):
+    with server.connect() as idle, server.connect() as silent:
+        send(idle, "/once")
+        reader = Reader(idle)
+        assert reader.response()[0] == 200
+        assert reader.closed_by_server(10)
+        assert Reader(silent).closed_by_server(10)  # connected, never sent a request
+    with server.connect() as sock:  # and the server goes on serving
+        send(sock, "/later")
+        assert Reader(sock).response()[0] == 200
+
+
+def test_a_graceful_stop_finishes_the_request_in_flight(server):
+    with server.connect() as sock:
+        send(sock, "/slow?1.5")
+        time.sleep(0.3)
+        server.process.send_signal(signal.SIGTERM)
+        reader = Reader(sock)
+        status, _, body = reader.response()
+        assert status == 200 and body.decode().endswith(" /slow")
+        assert reader.closed_by_server(10)  # then the stopping worker closes it
+    assert server.stop() == 0
+    assert f"Using worker: {WORKER}" in server.output
+
+
+@pytest.mark.gunicorn_options("--threads", "2", "--max-requests", "5")
+def test_a_recycled_worker_is_replaced_and_serving_goes_on(server):
+    pids, answered = set(), 0
+    while len(pids) < 3 and answered < 200:
+        for _attempt in range(50):  # a connection that meets the moment of the swap is retried
+            try:
+                with server.connect() as sock:
+                    send(sock, f"/r{answered}", close=True)
+                    status, _, body = Reader(sock).response()
+                break
+            except (ConnectionError, OSError):
+                time.sleep(0.1)
+        else:
+            raise AssertionError(f"request {answered} was never answered")
+        assert status == 200
+        answered += 1
+        pids.add(body.split()[0])
+        time.sleep(0.02)
+    assert len(pids) == 3  # two recycles, each replaced by a new worker
+
+
+def test_tls_and_http2_settings_are_refused():
+    from gunicorn.config import Config
+
+    class Log:
+        def warning(self, *args):
+            pass
+
+    config = Config()
+    config.set("http_protocols", "h2,h1")
+    with pytest.raises(RuntimeError, match="HTTP/1"):
+        gunicorn_worker.EpollThreadWorker.check_config(config, Log())
+    gunicorn_worker.EpollThreadWorker.check_config(Config(), Log())  # plain HTTP/1.x is fine
