@@ -285,28 +285,32 @@ def vote_cast_by_browser(
 
     if not _vote_cast_by_browser_query:
         _vote_cast_by_browser_query.append(_vote_cast_by_browser_sql())
-    with connection.cursor() as wrapper:
-        # A server-side prepared statement: planning this statement costs more than running it.
-        # One psycopg cursor per connection, kept: a new cursor looks up its result loaders
-        # again, which cost more than the rest of the vote's Python.
-        raw = wrapper.cursor.connection
-        cursor = _vote_cursors.get(raw)
-        if cursor is None or cursor.closed:
-            cursor = _vote_cursors[raw] = psycopg.Cursor(raw)
-        cursor.execute(
-            _vote_cast_by_browser_query[0],
-            {
-                "conversation": conversation.pk,
-                "key": browser_key(browser_token),
-                "statement": statement_pk,
-                "choice": parsed_choice,
-                "now": now,
-                "published": Statement.Status.PUBLISHED.value,
-                "succeeded": ClusteringRun.Status.SUCCEEDED.value,
-            },
-            prepare=True,
-        )
-        row = cursor.fetchone()
+    # A server-side prepared statement: planning this statement costs more than running it.
+    # One psycopg cursor per connection, kept: a new cursor looks up its result loaders
+    # again, which cost more than the rest of the vote's Python. The connection is checked as
+    # Django's cursor() checks it (its health check, once per request), without building the
+    # Django and psycopg cursors that call would make and this statement would not use.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = connection.connection
+    cursor = _vote_cursors.get(raw)
+    if cursor is None or cursor.closed:
+        cursor = _vote_cursors[raw] = psycopg.Cursor(raw)
+    cursor.execute(
+        _vote_cast_by_browser_query[0],
+        {
+            "conversation": conversation.pk,
+            "key": browser_key(browser_token),
+            "statement": statement_pk,
+            "choice": parsed_choice,
+            "now": now,
+            "published": Statement.Status.PUBLISHED.value,
+            "succeeded": ClusteringRun.Status.SUCCEEDED.value,
+        },
+        prepare=True,
+    )
+    row = cursor.fetchone()
     is_open, participant_id, answered, statements_version, run_id, run_finished, vote_id, created_at = row[:8]
     statement_values = row[8:]
     if not is_open:
