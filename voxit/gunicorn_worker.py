@@ -152,7 +152,11 @@ class EpollThreadWorker(ThreadWorker):
             fd = events[0][0]
             listener = listeners.get(fd)
             if listener is not None:
-                self._accept(listener)
+                try:
+                    self._accept(listener)
+                except OSError:  # out of file descriptors, say: logged, and tried again shortly
+                    self.log.exception("Error accepting a connection")
+                    time.sleep(0.1)
                 if not self.alive:
                     continue  # stopping (or recycled): the listener stays unarmed
                 if self.nr_conns < self.worker_connections:
@@ -165,6 +169,9 @@ class EpollThreadWorker(ThreadWorker):
                 self._serve(fd)
             except Exception:  # noqa: BLE001 - handle() answers request errors; this is the socket
                 self.log.exception("Error serving a connection")
+                conn = self.connections.get(fd)
+                if conn is not None:  # not left disarmed and open
+                    self._close(fd, conn, graceful=False)
 
     # -- main thread -------------------------------------------------------------------------
 
