@@ -28,7 +28,10 @@ keepalive = 5
 # first seconds importing while residents wait. No database connection is opened before the fork.
 preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() not in ("0", "false", "no")
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 20000))
-max_requests_jitter = 500
+# A wide jitter keeps the workers, which serve equal shares, from being recycled at the same
+# moment: a recycled worker hands its share to the others at once (voxit/gunicorn_worker.py),
+# which needs others that are not stopping too.
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 5000))
 # An empty GUNICORN_ACCESSLOG turns the access log off (the load benchmark does).
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

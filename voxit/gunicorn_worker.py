@@ -15,6 +15,14 @@ ready connection, so no connection waits behind another thread's queue. While on
 for the database, the others answer theirs, as in ``gthread``. The main thread only tells the
 arbiter the worker is alive and closes connections idle longer than ``keepalive``.
 
+Stopping (a restart, or recycled after ``max_requests``) resets no connection: the connections
+waiting in the worker's listening sockets are taken and the sockets closed at once, so that with
+``SO_REUSEPORT`` the kernel sends new connections to the other workers instead of queueing them
+at this one until it ends; a kept-alive connection is kept until its next request, answered with
+"Connection: close", or until it has been idle for the keep-alive time. ``gthread`` keeps its
+socket open to the end and closes idle connections after two seconds, so connections arriving
+meanwhile are reset and a request sent as an idle connection closes is lost.
+
 Requests are parsed, answered and logged by gunicorn's own code (``ThreadWorker.handle``, which
 this class inherits), so limits, errors, ``max_requests`` and the access log behave as in
 ``gthread``. Plain HTTP/1.x only: Voxit is served behind a TLS proxy (``docker-compose.yml``),
@@ -31,7 +39,7 @@ import socket
 import threading
 import time
 
-from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 __all__ = ["EpollThreadWorker", "available"]
 
@@ -75,14 +83,19 @@ class EpollThreadWorker(ThreadWorker):
 
     # -- serving threads ---------------------------------------------------------------------
 
-    def _accept(self, listener: socket.socket) -> None:
+    def _accept(self, listener: socket.socket) -> int:
+        """Accept up to a batch of waiting connections; how many were accepted."""
+        accepted = 0
         for _ in range(_ACCEPT_BATCH):
             try:
                 client, address = listener.accept()
             except OSError as error:
-                if error.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.ECONNABORTED):
+                if error.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
                     break
+                if error.errno == errno.ECONNABORTED:
+                    continue
                 raise
+            accepted += 1
             conn = TConn(self.cfg, client, address, listener.getsockname())
             conn.busy = False
             conn.set_timeout()
@@ -91,6 +104,7 @@ class EpollThreadWorker(ThreadWorker):
                 self.connections[fd] = conn
                 self.nr_conns += 1
             self.epoll.register(fd, _READY)
+        return accepted
 
     def _close(self, fd: int, conn: TConn, *, graceful: bool) -> None:
         with self.lock:
@@ -124,8 +138,6 @@ class EpollThreadWorker(ThreadWorker):
             if not conn.parser.unreader.buf.getvalue():
                 break
         conn.set_timeout()
-        if self.stop_at is not None:
-            conn.timeout = min(conn.timeout, self.stop_at)
         conn.busy = False
         try:
             self.epoll.modify(fd, _READY)
@@ -152,13 +164,13 @@ class EpollThreadWorker(ThreadWorker):
             fd = events[0][0]
             listener = listeners.get(fd)
             if listener is not None:
+                if not self.alive:
+                    continue  # stopping (or recycled): the listener stays unarmed
                 try:
                     self._accept(listener)
                 except OSError:  # out of file descriptors, say: logged, and tried again shortly
                     self.log.exception("Error accepting a connection")
                     time.sleep(0.1)
-                if not self.alive:
-                    continue  # stopping (or recycled): the listener stays unarmed
                 if self.nr_conns < self.worker_connections:
                     with contextlib.suppress(OSError):  # unregistered by a stop meanwhile
                         self.epoll.modify(fd, _READY)
@@ -209,22 +221,24 @@ class EpollThreadWorker(ThreadWorker):
             self._expire_idle(time.monotonic())
             if not self.is_parent_alive():
                 self.alive = False
-        # Stopping: no new connections; requests already on their way are answered (with
-        # "Connection: close"), kept-alive connections close within STOP_KEEPALIVE_LINGER.
-        self.stop_at = time.monotonic() + STOP_KEEPALIVE_LINGER
+        # Stopping (a restart, or recycled after max_requests): no new connections. A kept-alive
+        # connection is kept until its next request, which is answered with "Connection: close",
+        # or until it has been idle for the keep-alive time; closing it sooner would race a
+        # request the client may already be sending.
+        self.stop_at = time.monotonic()
         for listener in self.sockets:
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 self.epoll.unregister(listener.fileno())
-            except (OSError, ValueError):
-                pass
-        with self.lock:
-            for conn in self.connections.values():
-                conn.timeout = min(conn.timeout, self.stop_at)
+            while True:
+                try:
+                    if self._accept(listener) < _ACCEPT_BATCH:
+                        break
+                except OSError:
+                    break
+            listener.close()
         deadline = time.monotonic() + self.cfg.graceful_timeout
         while any(thread.is_alive() for thread in threads) and time.monotonic() < deadline:
             self.notify()
             self._expire_idle(time.monotonic())
             for thread in threads:
                 thread.join(0.2)
-        for listener in self.sockets:
-            listener.close()

@@ -237,6 +237,46 @@ def test_a_recycled_worker_is_replaced_and_serving_goes_on(server):
     assert len(pids) == 3  # two recycles, each replaced by a new worker
 
 
+@pytest.mark.gunicorn_options("--workers", "2", "--threads", "2", "--reuse-port", "--keep-alive", "5")
+def test_a_stopping_worker_hands_its_connections_over_without_resetting_any(server):
+    """A worker told to stop (as at a restart, or recycled after max_requests) while its sibling
+    serves on: its kept-alive connection gets its next request answered, then closed; new
+    connections go to the sibling at once instead of queueing at the stopping worker until it
+    ends (which would reset them)."""
+    kept: dict[str, tuple] = {}
+    opened = []
+    for number in range(200):  # the kernel spreads connections over the workers' sockets
+        if number >= 20:
+            time.sleep(0.05)  # the second worker may still be starting
+        sock = server.connect()
+        opened.append(sock)
+        reader = Reader(sock)
+        send(sock, f"/hello{number}")
+        kept.setdefault(reader.response()[2].split()[0].decode(), (sock, reader))
+        if len(kept) == 2:
+            break
+    assert len(kept) == 2, "one worker took every connection"
+    stopping, (sock, reader) = sorted(kept.items())[0]
+    os.kill(int(stopping), signal.SIGTERM)
+    time.sleep(0.7)  # the worker notices within half a second
+    send(sock, "/last-on-the-stopping-worker")
+    status, headers, body = reader.response()
+    assert status == 200 and body.decode().split() == [stopping, "/last-on-the-stopping-worker"]
+    assert headers["connection"].lower() == "close"
+    served_by = set()
+    for number in range(30):
+        with server.connect() as fresh:
+            send(fresh, f"/new{number}", close=True)
+            status, _, body = Reader(fresh).response()
+        assert status == 200
+        served_by.add(body.split()[0].decode())
+    assert stopping not in served_by
+    for sock in opened:
+        sock.close()
+    server.stop()
+    assert "Worker exiting (pid: " + stopping in server.output
+
+
 def test_tls_and_http2_settings_are_refused():
     from gunicorn.config import Config
 
