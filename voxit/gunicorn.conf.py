@@ -86,9 +86,10 @@ def post_fork(server, worker):
     # a pause the votes in flight waited out (measured with gc.callbacks during the load
     # benchmark). What survives a full collection is the worker's long-lived state (connections,
     # caches), so it is frozen there and then, and later full collections walk only what is new:
-    # 1-2 ms. The price: a cycle among frozen objects that later becomes garbage is not freed,
-    # which bounds it to the few requests in flight at each full collection, until the worker
-    # is recycled (max_requests).
+    # 1-2 ms. The price: an object frozen while alive that later dies in a reference cycle (a
+    # request in flight at that moment, a database connection replaced later) is not freed until
+    # the worker is recycled (max_requests): a few requests' worth per full collection, which is
+    # why max_requests should stay on.
     import gc
 
     def freeze_after_full_collection(phase, info):
