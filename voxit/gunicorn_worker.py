@@ -68,7 +68,7 @@ class EpollThreadWorker(ThreadWorker):
         self.epoll = select.epoll()
         self.connections: dict[int, TConn] = {}
         self.lock = threading.Lock()
-        self.stop_at: float | None = None
+        self.stopping = False
         self.listeners_paused = False
         # ThreadWorker.init_process builds a thread pool and a poller this worker does not use.
         super(ThreadWorker, self).init_process()
@@ -97,7 +97,7 @@ class EpollThreadWorker(ThreadWorker):
                 raise
             accepted += 1
             conn = TConn(self.cfg, client, address, listener.getsockname())
-            conn.busy = False
+            conn.busy = conn.expired = False
             conn.set_timeout()
             fd = client.fileno()
             with self.lock:
@@ -130,8 +130,8 @@ class EpollThreadWorker(ThreadWorker):
         conn.data_ready = True
         while True:
             keep = self.handle(conn)
-            if keep is not True:
-                self._close(fd, conn, graceful=keep is False)
+            if keep is not True:  # answered with "Connection: close", or the client went
+                self._close(fd, conn, graceful=True)
                 return
             # Reading the rest of a body can read ahead into the next request; those bytes no
             # longer make the socket readable, so they are answered now.
@@ -158,7 +158,7 @@ class EpollThreadWorker(ThreadWorker):
             except ValueError:  # closed at shutdown
                 return
             if not events:
-                if self.stop_at is not None and not self.connections:
+                if self.stopping and not self.connections:
                     return
                 continue
             fd = events[0][0]
@@ -193,7 +193,7 @@ class EpollThreadWorker(ThreadWorker):
         with self.lock:
             expired = [c for c in self.connections.values() if not c.busy and c.timeout <= now]
         for conn in expired:
-            if getattr(conn, "expired", False):
+            if conn.expired:
                 continue
             conn.expired = True
             try:
@@ -225,7 +225,7 @@ class EpollThreadWorker(ThreadWorker):
         # connection is kept until its next request, which is answered with "Connection: close",
         # or until it has been idle for the keep-alive time; closing it sooner would race a
         # request the client may already be sending.
-        self.stop_at = time.monotonic()
+        self.stopping = True
         for listener in self.sockets:
             with contextlib.suppress(OSError, ValueError):
                 self.epoll.unregister(listener.fileno())
