@@ -127,6 +127,12 @@ def _burst_flush_loop() -> None:
         with _burst_guard:
             flush, next_end = _burst_due(time.monotonic())
             if not flush:
+                if next_end is None:
+                    # Idle until the next burst: this thread's connection is not left open (a
+                    # test database could not be dropped, and an idle connection per process is
+                    # of no use). Within a burst it is kept: closing it after every flush made
+                    # PostgreSQL start a new backend for every window in every web process.
+                    connections.close_all()
                 _burst_guard.wait(
                     None if next_end is None else max(next_end - time.monotonic(), 0.001)
                 )
@@ -135,9 +141,8 @@ def _burst_flush_loop() -> None:
             for conversation_id in flush:
                 _request_after_commit(conversation_id)
         finally:
-            # This thread's own connection: never left open between flushes (a test database
-            # could not be dropped, and an idle connection per process is of no use).
-            connections.close_all()
+            for alias in connections:
+                connections[alias].close_if_unusable_or_obsolete()
 
 
 def _request_after_commit(conversation_id: int) -> None:

@@ -55,8 +55,8 @@ def celery_worker_start(
         DATABASE_URL=database_url,
         DATABASE_CONN_MAX_AGE="0",
         LOG_LEVEL="WARNING",
-        **environment,
     )
+    env.update(environment)
     command = [sys.executable, "-m", "celery", "-A", "voxit", "worker", "--without-gossip", "--without-mingle"]
     return subprocess.Popen(
         [*command, "-l", "WARNING", *options],

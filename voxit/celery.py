@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import task_postrun, task_prerun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voxit.settings")
 
@@ -12,6 +12,19 @@ AUTOGROUP = "/proc/self/autogroup"  # Linux: this process's session's scheduling
 app = Celery("voxit")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _check_database_connections(sender=None, **_kwargs):
+    """Between tasks, as between requests: a connection that failed, outlived CONN_MAX_AGE or is
+    due a health check is closed or checked, and the rest are kept (CELERY_DB_REUSE_MAX stops
+    Celery from closing them all). Not for a task run eagerly, inside the caller's request."""
+    if sender is None or getattr(sender.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 @worker_process_init.connect

@@ -250,6 +250,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fix-up closes the database connection before and after every task, so each
+# recompute (one every debounce under a rush) made PostgreSQL start a new backend. Connections are
+# kept instead and checked between tasks as Django checks them between requests (voxit/celery.py).
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_BEAT_SCHEDULE = {}
 REDIS_URL = env("REDIS_URL") or (CELERY_BROKER_URL if CELERY_ENABLED else "")
 

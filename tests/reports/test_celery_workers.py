@@ -191,3 +191,46 @@ def test_beat_sweep_catches_a_lost_trigger(workers, transactional_db):
         ClusteringRun.objects.exclude(pk=first.pk).get(conversation=conversation).vote_watermark
         > first.vote_watermark
     )
+
+
+def _other_backends() -> set[tuple[int, object]]:
+    """(pid, start) of every PostgreSQL backend on the test database but this test's own."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, backend_start FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return set(cursor.fetchall())
+
+
+def test_a_worker_keeps_its_database_connection_from_task_to_task(workers, transactional_db):
+    """Celery's Django fix-up would close the connection after every task, so every recompute
+    made PostgreSQL start a new backend (a process fork and a cold cache, one every debounce
+    under a rush). With production's CONN_MAX_AGE the worker keeps one connection."""
+    database_url = postgres_url(connection.settings_dict)
+    worker = celery_worker_start(
+        broker_url=REDIS_URL,
+        database_url=database_url,
+        options=["-P", "solo", "--concurrency", "1", "-n", "keep@%h", "-Q", "keep-connection"],
+        DATABASE_CONN_MAX_AGE="60",
+    )
+    try:
+        assert _wait(lambda: any("keep@" in name for reply in app.control.ping(timeout=1.0) or [] for name in reply))
+        conversation = make_voted_conversation(40, 10)
+        seen = []
+        for number in range(3):
+            ReclusterState.objects.update_or_create(
+                conversation=conversation, defaults={"requested": number + 1, "handled": number}
+            )
+            conversation_recluster_task.apply_async((conversation.pk,), queue="keep-connection")
+            assert _wait(lambda n=number: ClusteringRun.objects.filter(conversation=conversation).count() == n + 1)
+            assert _wait(lambda: _settled(conversation))
+            seen.append(_other_backends())
+        assert len(seen[0]) == 1, seen  # the worker's connection, left open between tasks
+        assert seen[0] == seen[1] == seen[2], seen  # one backend served all three
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
