@@ -161,6 +161,17 @@ def setup_django(env: dict[str, str]) -> None:
         "LOG_LEVEL",
     ):
         os.environ[key] = env[key]
+    # Requests for a recompute made here (seeding the statements) go where the server's go: to
+    # the broker, for the worker. Without one, the seeding's run is made at once, before the
+    # residents start: a background recompute thread here would go on recomputing, at full
+    # priority, for every vote counted while the residents vote.
+    for key in ("REDIS_URL", "CELERY_BROKER_URL"):
+        if key in env:
+            os.environ[key] = env[key]
+        else:
+            os.environ.pop(key, None)
+    if "CELERY_BROKER_URL" not in env:
+        os.environ["RECLUSTER_IN_PROCESS"] = "inline"
     sys.path.insert(0, str(ROOT))
     import django
 
