@@ -16,10 +16,14 @@ threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or (
     "voxit.gunicorn_worker.EpollThreadWorker" if gunicorn_worker.available() else "gthread"
 )
-# Each worker listens on its own socket (SO_REUSEPORT) and the kernel spreads new connections over
-# them. With one shared socket the first workers to wake take most keep-alive connections (a
-# proxy's or a burst of browsers') and the rest idle while those queue.
-reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "true").lower() not in ("0", "false", "no")
+# A kept-alive connection stays with its worker, and residents on a crowded worker wait longer for
+# every vote. Voxit's worker class shares one listening socket between the workers and takes each
+# new connection into the worker holding the fewest (voxit/gunicorn_worker.py). Otherwise each
+# worker listens on its own socket (SO_REUSEPORT) and the kernel splits connections by a hash, as
+# unevenly as chance makes it (28 / 36 of the load benchmark's 64): with one shared socket and
+# gthread, the first workers to wake would take most.
+_reuse_port = "false" if worker_class == "voxit.gunicorn_worker.EpollThreadWorker" else "true"
+reuse_port = os.environ.get("GUNICORN_REUSE_PORT", _reuse_port).lower() not in ("0", "false", "no")
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20
 keepalive = 5

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -275,6 +276,103 @@ def test_a_stopping_worker_hands_its_connections_over_without_resetting_any(serv
         sock.close()
     server.stop()
     assert "Worker exiting (pid: " + stopping in server.output
+
+
+class Client:
+    """A kept-alive connection that, like a browser or a proxy, opens a new one when the server
+    answers with "Connection: close"."""
+
+    def __init__(self, server: Server):
+        self.server = server
+        self.sock = self.reader = None
+
+    def ask(self, path: str) -> str:
+        """The pid of the worker that answered."""
+        if self.sock is None:
+            self.sock = self.server.connect()
+            self.reader = Reader(self.sock)
+        send(self.sock, path)
+        status, headers, body = self.reader.response()
+        assert status == 200
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return body.split()[0].decode()
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+        self.sock = self.reader = None
+
+
+def _split(clients: list[Client], rounds: int) -> dict[str, int]:
+    """Every client asks ``rounds`` times, one after another; connections held per worker, by
+    the pid that answered each client's last request."""
+    last = {}
+    for number in range(rounds):
+        for index, client in enumerate(clients):
+            last[index] = client.ask(f"/c{index}-{number}")
+    return dict(Counter(last.values()))
+
+
+def _two_workers_up(server: Server) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pids = set()
+        for _ in range(10):
+            with server.connect() as sock:
+                send(sock, "/who", close=True)
+                pids.add(Reader(sock).response()[2].split()[0])
+        if len(pids) == 2:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the second worker did not start")
+
+
+@pytest.mark.gunicorn_options("--workers", "2", "--threads", "2", "--keep-alive", "30")
+def test_kept_alive_connections_are_shared_evenly_between_workers(server):
+    """On one shared listening socket each new connection goes to the worker holding the fewest:
+    a resident's wait grows with the connections their worker answers in turn, so an uneven
+    split (the first worker to wake taking most, or SO_REUSEPORT's hash) makes some residents
+    wait longer on every vote."""
+    _two_workers_up(server)
+    clients = [Client(server) for _ in range(40)]
+    try:
+        split = _split(clients, rounds=3)
+    finally:
+        for client in clients:
+            client.close()
+    assert sum(split.values()) == 40 and len(split) == 2, split
+    assert max(split.values()) - min(split.values()) <= 2, split
+
+
+@pytest.mark.gunicorn_options("--workers", "2", "--threads", "2", "--keep-alive", "30")
+def test_a_replaced_worker_gets_its_share_of_the_kept_alive_connections(server):
+    """A worker that starts later (here the replacement of a stopped one) begins with no
+    connections: the other hands over one at a time ("Connection: close" on a next request)
+    until both hold the same, and every request is answered on the way."""
+    _two_workers_up(server)
+    clients = [Client(server) for _ in range(40)]
+    try:
+        before = _split(clients, rounds=2)
+        stopped = sorted(before)[0]
+        os.kill(int(stopped), signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while True:
+            split = _split(clients, rounds=1)
+            if len(split) == 2 and stopped not in split:
+                break  # the replacement took connections
+            assert time.monotonic() < deadline, split
+            time.sleep(0.05)
+        for _ in range(100):  # one hand-over per 20 ms at most
+            split = _split(clients, rounds=1)
+            if max(split.values()) - min(split.values()) <= 2:
+                break
+            time.sleep(0.02)
+    finally:
+        for client in clients:
+            client.close()
+    assert sum(split.values()) == 40 and len(split) == 2 and stopped not in split, split
+    assert max(split.values()) - min(split.values()) <= 2, split
 
 
 def test_tls_and_http2_settings_are_refused():
