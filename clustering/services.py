@@ -121,7 +121,7 @@ def recluster_requests_flush() -> None:
 
 
 def _burst_flush_loop() -> None:
-    from django.db import connections
+    from django.db import close_old_connections, connections
 
     while True:
         with _burst_guard:
@@ -141,8 +141,7 @@ def _burst_flush_loop() -> None:
             for conversation_id in flush:
                 _request_after_commit(conversation_id)
         finally:
-            for alias in connections:
-                connections[alias].close_if_unusable_or_obsolete()
+            close_old_connections()  # kept within the burst unless it failed or grew too old
 
 
 def _request_after_commit(conversation_id: int) -> None:
