@@ -33,7 +33,8 @@ class LanguageMiddleware:
                 language,
                 max_age=settings.LANGUAGE_COOKIE_AGE,
                 samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-                secure=settings.SESSION_COOKIE_SECURE,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
             )
         translation.deactivate()
         return response

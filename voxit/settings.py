@@ -182,7 +182,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 # HTTPS=true (production behind the city's TLS proxy) turns on every transport protection.
 HTTPS = env("HTTPS")
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PARTICIPANT_COOKIE_SECURE = HTTPS or env("SECURE_COOKIES")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PARTICIPANT_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = (
+    HTTPS or env("SECURE_COOKIES")
+)
+LANGUAGE_COOKIE_HTTPONLY = True  # read by the server only (no script of ours reads cookies)
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
@@ -213,7 +216,8 @@ CONTENT_SECURITY_POLICY = {
     "form-action": "'self'",
     "base-uri": "'none'",
     "object-src": "'none'",
-    "frame-ancestors": " ".join(EMBED_HOSTS) if EMBED_HOSTS else "'none'",
+    # Conversation pages (/c/...) get EMBED_HOSTS here instead (voxit.security); nothing else.
+    "frame-ancestors": "'none'",
 }
 
 REST_FRAMEWORK = {

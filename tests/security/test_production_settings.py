@@ -53,10 +53,13 @@ Conversation.objects.get_or_create(slug="embed", defaults=dict(title_fi="t", que
     opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=1), is_published=True))
 client = Client(HTTP_HOST="voxit.example.fi", HTTP_X_FORWARDED_PROTO="https")
 out = {}
-for path in ("/c/embed/", "/", "/accounts/login/"):
-    response = client.get(path)
-    out[path] = {"status": response.status_code, "headers": dict(response.headers),
-                 "cookies": {name: dict(morsel.items()) for name, morsel in response.cookies.items()}}
+def record(key, response):
+    out[key] = {"status": response.status_code, "headers": dict(response.headers),
+                "cookies": {name: dict(morsel.items()) for name, morsel in response.cookies.items()}}
+for path in ("/c/embed/", "/c/embed/statements/new/", "/", "/accounts/login/", "/moderation/",
+             "/reports/", "/admin/login/", "/c/embed/?lang=sv"):
+    record(path, client.get(path))
+record("setlang", client.post("/i18n/setlang/", {"language": "en", "next": "/c/embed/"}))
 out["plain-http"] = Client(HTTP_HOST="voxit.example.fi").get("/").status_code
 out["health-plain-http"] = Client(HTTP_HOST="voxit.example.fi").get("/health/").status_code
 print(json.dumps(out))
@@ -97,12 +100,24 @@ def test_https_headers_behind_the_tls_proxy(production_pages):
     )  # the load balancer's probe is exempt
 
 
+def frame_ancestors(headers):
+    directives = dict(
+        part.strip().split(" ", 1) for part in headers["Content-Security-Policy"].split(";")
+    )
+    return directives["frame-ancestors"]
+
+
 def test_only_configured_hosts_may_embed_conversations(production_pages):
-    conversation = production_pages["/c/embed/"]["headers"]
-    assert "X-Frame-Options" not in conversation
-    assert "frame-ancestors https://www.hel.fi" in conversation["Content-Security-Policy"]
-    other = production_pages["/accounts/login/"]["headers"]
-    assert other["X-Frame-Options"] == "DENY"
+    for path in ("/c/embed/", "/c/embed/statements/new/"):
+        conversation = production_pages[path]["headers"]
+        assert "X-Frame-Options" not in conversation
+        assert frame_ancestors(conversation) == "https://www.hel.fi"
+    # Browsers that know CSP ignore X-Frame-Options when frame-ancestors is present, so the
+    # embedding host must not be listed on any other page: login, moderation, reports, admin.
+    for path in ("/", "/accounts/login/", "/moderation/", "/reports/", "/admin/login/"):
+        other = production_pages[path]["headers"]
+        assert other["X-Frame-Options"] == "DENY", path
+        assert frame_ancestors(other) == "'none'", path
 
 
 def test_cookies_are_secure_httponly_and_samesite_in_production(production_pages):
@@ -116,6 +131,12 @@ def test_cookies_are_secure_httponly_and_samesite_in_production(production_pages
     assert participant["secure"] and participant["httponly"] and participant["samesite"] == "None"
     csrf = cookies["csrftoken"]
     assert csrf["secure"] and csrf["samesite"] == "None"
+    # The language a resident picks inside the iframe (a ?lang= link or the language form) is
+    # kept only if its SameSite=None cookie is also Secure.
+    for key in ("/c/embed/?lang=sv", "setlang"):
+        language = production_pages[key]["cookies"]["voxit_language"]
+        assert language["secure"] and language["httponly"] and language["samesite"] == "None", key
+    assert production_pages["setlang"]["status"] == 302
 
 
 def test_without_embedding_hosts_resident_cookies_stay_samesite_lax():
