@@ -372,6 +372,14 @@ def _checked_text(*, conversation: Conversation, text: str) -> str:
     cleaned = clean_statement_text(text)
     if not cleaned:
         raise InvalidStatementText(_("Write the statement before sending it."), code="empty")
+    if "\ufffd" in cleaned:  # what Django makes of form bytes that are not UTF-8: refused, not stored
+        raise InvalidStatementText(
+            _(
+                "Some characters of the statement could not be read: the browser did not send the "
+                "text as UTF-8. Check the text and send it again."
+            ),
+            code="unreadable",
+        )
     limit = conversation.max_statement_length
     if len(cleaned) > limit:
         raise InvalidStatementText(

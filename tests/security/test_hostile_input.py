@@ -2,7 +2,9 @@
 invisible characters, huge bodies and wrong encodings are stored safely or refused with a message,
 never a 500."""
 
+import html
 import json
+import re
 
 import pytest
 from django.test import Client
@@ -87,11 +89,16 @@ def test_every_page_that_shows_statement_text_escapes_it(hostile_conversation):
     assert_escaped(resident.get(f"/c/{slug}/statements/mine/"))
 
     staff = logged_in(make_user("staff", staff=True, superuser=True))
-    report = staff.get(f"/reports/{slug}/")
+    # "Show statements on the map" (?statements=1) puts every statement's text in a <title> of
+    # its mark on the inline SVG opinion map: escaped there too, one mark per published statement.
+    report = staff.get(f"/reports/{slug}/?statements=1")
     assert_escaped(report)
-    assert (
-        "<svg" in report.content.decode()
-    )  # the opinion map is inline; its titles were escaped above
+    opinion_map = re.search(r'<svg[^>]*class="opinion-map".*?</svg>', report.content.decode(), re.S)
+    assert opinion_map, "the report has no opinion map"
+    titles = re.findall(r'<g class="statement-mark"><title>(.*?)</title>', opinion_map.group(0))
+    mapped = Statement.objects.filter(conversation=conversation, status="published")
+    assert sorted(titles) == sorted(f"#{s.pk}: {html.escape(s.text)}" for s in mapped)
+    assert all("&lt;script&gt;alert(&quot;xss&quot;)&lt;/script&gt;" in title for title in titles)
     assert_escaped(
         staff.get(f"/admin/statements/statement/?conversation__id__exact={conversation.pk}")
     )
@@ -214,29 +221,73 @@ def test_a_ten_megabyte_body_is_refused_with_a_message_not_read(conversation):
 
 
 def test_wrong_encodings_are_refused_or_stored_without_a_server_error(conversation):
+    """A body in another encoding is either read as the encoding it declares, so the statement
+    is exactly what the resident wrote, or refused with a message; no mojibake is stored."""
     resident = Client(raise_request_exception=False, HTTP_HOST="localhost")
-    path = api("statements", conversation)
+    path = api("statements", conversation) + "?lang=en"
+    not_valid_json = {"code": "parse_error", "detail": "The request body is not valid JSON."}
     invalid_utf8 = resident.post(
         path, b'{"text": "\xff\xfe broken \xe4"}', content_type="application/json"
     )
     assert invalid_utf8.status_code == 400
-    assert invalid_utf8.json()["detail"]
+    assert invalid_utf8.json() == not_valid_json
+    # The test client encodes a text body in the charset the Content-Type declares.
     latin1 = resident.post(
         path, '{"text": "Hämeentie"}', content_type="application/json; charset=latin-1"
     )
-    assert latin1.status_code in (201, 400, 415)
+    assert latin1.status_code == 201, latin1.content
+    assert latin1.json()["text"] == "Hämeentie"
+    assert Statement.objects.get(pk=latin1.json()["id"]).text == "Hämeentie"
     utf16 = resident.post(
+        path,
+        json.dumps({"text": "Kävelykatu"}, ensure_ascii=False),
+        content_type="application/json; charset=utf-16",
+    )
+    assert utf16.status_code == 201, utf16.content
+    assert Statement.objects.get(pk=utf16.json()["id"]).text == "Kävelykatu"
+    undeclared_utf16 = resident.post(
         path, json.dumps({"text": "Kävelykatu"}).encode("utf-16"), content_type="application/json"
     )
-    assert utf16.status_code in (201, 400)
+    assert undeclared_utf16.status_code == 400  # JSON is UTF-8 unless declared otherwise
+    assert undeclared_utf16.json() == not_valid_json
     not_json = resident.post(path, b"text=plain", content_type="text/plain")
     assert not_json.status_code == 415
+    assert not_json.json()["detail"] == "Send the request as JSON (Content-Type: application/json)."
+
+    # A form whose bytes are not UTF-8 (Latin-1 "Töölön tori"): Django reads those bytes as
+    # U+FFFD. The API (which takes form bodies too) refuses it with a message; so does the page,
+    # which shows the text as it was read. Nothing is stored.
+    unreadable = "Some characters of the statement could not be read"
+    api_form = resident.post(
+        path, b"text=T%F6%F6l%F6n+tori", content_type="application/x-www-form-urlencoded"
+    )
+    assert api_form.status_code == 400, api_form.content
+    assert api_form.json()["code"] == "unreadable"
+    assert api_form.json()["detail"].startswith(unreadable)
+    form_url = f"/c/{conversation.slug}/statements/new/?lang=en"
     form = resident.post(
-        f"/c/{conversation.slug}/statements/new/",
-        b"text=H%E4meentie%FF",
+        form_url, b"text=T%F6%F6l%F6n+tori", content_type="application/x-www-form-urlencoded"
+    )
+    assert form.status_code == 400
+    page = form.content.decode()
+    assert unreadable in page
+    assert "T\ufffd\ufffdl\ufffdn tori</textarea>" in page
+    finnish = resident.post(
+        form_url.replace("lang=en", "lang=fi"),
+        b"text=T%F6%F6l%F6n+tori",
         content_type="application/x-www-form-urlencoded",
     )
-    assert form.status_code in (302, 400)
+    assert finnish.status_code == 400
+    assert "Osaa väitteen merkeistä ei voitu lukea" in finnish.content.decode()
+    # A form that declares another charset is refused by Django before the view: the 400 page.
+    declared = resident.post(
+        form_url,
+        "text=T%F6%F6l%F6n+tori",
+        content_type="application/x-www-form-urlencoded; charset=latin-1",
+    )
+    assert declared.status_code == 400
+    assert "The request could not be understood." in declared.content.decode()
+    assert sorted(Statement.objects.values_list("text", flat=True)) == ["Hämeentie", "Kävelykatu"]
 
 
 def test_a_conversation_of_another_participant_cannot_be_written_through_ids(conversation):
