@@ -5,6 +5,7 @@ resident sees a 500.
 Redis here is a private redis-server on a free port, started and killed by pid by these tests.
 """
 
+import re
 import shutil
 import signal
 import socket
@@ -399,3 +400,81 @@ def test_double_submissions_leave_one_vote_one_participant_and_one_statement(
     moderator = make_user("mod", moderator=True)
     pending = Statement.objects.get(conversation=conversation, origin="participant")
     statement_approve(statement_id=pending.pk, moderator=moderator)
+
+    # Once approved, the statement is there once: one published row, and a new resident going
+    # through the conversation is asked it once; its author sees it once among their statements.
+    assert (
+        Statement.objects.filter(
+            conversation=conversation, status="published", text="Sama ehdotus kahdesti"
+        ).count()
+        == 1
+    )
+    assert _texts_a_new_resident_is_asked(conversation) == sorted(
+        ["Tuplaklikattu väite", "Sama ehdotus kahdesti"]
+    )
+    mine = resident.get(f"/c/{conversation.slug}/statements/mine/")
+    assert mine.status_code == 200
+    assert mine.content.decode().count("Sama ehdotus kahdesti") == 1
+
+
+def _texts_a_new_resident_is_asked(conversation) -> list[str]:
+    """Every statement text a new resident is shown, voting on each until none is left."""
+    client = browser()
+    asked = []
+    following = client.get(api("next", conversation)).json()["statement"]
+    while following is not None and len(asked) < 20:
+        asked.append(following["text"])
+        answer = post_json(
+            client, api("votes", conversation), {"statement": following["id"], "choice": "agree"}
+        )
+        assert answer.status_code == 201, answer.content
+        following = answer.json()["next"]
+    return sorted(asked)
+
+
+def _form_token(page) -> str:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+    assert match, "the page has no form with a CSRF token"
+    return match.group(1)
+
+
+def test_double_submissions_through_the_html_forms_leave_one_vote_and_one_statement(
+    require_postgres, transactional_db
+):
+    """Without JavaScript a double-click or a retried form post sends the same form twice (with
+    the same CSRF token): one vote, one statement, and the second answer is a page that says so."""
+    conversation = make_conversation("double-form")
+    statement = services.statement_seed(
+        conversation=conversation, text="Kaivopuistoon lisää penkkejä"
+    )
+    resident = Client(enforce_csrf_checks=True, raise_request_exception=False, HTTP_HOST="localhost")
+    page = resident.get(f"/c/{conversation.slug}/?lang=en")
+    assert page.status_code == 200
+    vote = {"csrfmiddlewaretoken": _form_token(page), "statement": statement.pk, "choice": "agree"}
+    for _attempt in range(2):
+        answered = resident.post(f"/c/{conversation.slug}/vote/?lang=en", vote, follow=True)
+        assert answered.status_code == 200
+        assert "Your answer was saved." in answered.content.decode()
+    assert Participant.objects.filter(conversation=conversation).count() == 1
+    assert list(Vote.objects.values_list("statement_id", "choice")) == [(statement.pk, 1)]
+
+    url = f"/c/{conversation.slug}/statements/new/?lang=en"
+    text = "Kaivopuistoon lisää penkkejä ja roska-astioita"
+    form = resident.get(url)
+    offered = resident.post(url, {"csrfmiddlewaretoken": _form_token(form), "text": text})
+    # The first step offers the similar published statement; "Send anyway" posts it confirmed.
+    assert offered.status_code == 200
+    assert "Send anyway" in offered.content.decode()
+    assert 'name="confirm" value="1"' in offered.content.decode()
+    confirmed = {"csrfmiddlewaretoken": _form_token(offered), "text": text, "confirm": "1"}
+    first = resident.post(url, confirmed)
+    assert first.status_code == 302 and first["Location"].endswith("/statements/mine/")
+    again = resident.post(url, confirmed)
+    assert again.status_code == 400  # the form again, saying it was already sent
+    shown = again.content.decode()
+    assert "This statement already exists in the conversation." in shown
+    assert "The same statement has already been sent and is awaiting moderation." in shown
+    assert Statement.objects.filter(conversation=conversation, origin="participant").count() == 1
+    assert Statement.objects.get(origin="participant").text == text
+    mine = resident.get(f"/c/{conversation.slug}/statements/mine/?lang=en").content.decode()
+    assert mine.count(text) == 1
