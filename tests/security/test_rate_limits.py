@@ -2,7 +2,6 @@
 
 import pytest
 from django.test import override_settings
-from django.utils import translation
 
 from statements.models import Statement, Vote
 from tests.conftest import make_seed
@@ -10,11 +9,37 @@ from tests.security.conftest import PASSWORD, api, browser, logged_in, make_user
 
 pytestmark = pytest.mark.django_db
 
+# The 429 message and page title as the translators wrote them (voxit/locale/*/LC_MESSAGES/django.po):
+# a missing translation shows another language (Finnish or the English source) and fails the tests.
+SLOW_DOWN = {
+    "fi": "Etenet nopeammin kuin ehdimme ottaa vastaan. Odota hetki ja yritä uudelleen.",
+    "sv": "Du går fortare än vi hinner ta emot. Vänta en stund och försök igen.",
+}
+TOO_MANY_REQUESTS = {"fi": "Liian monta pyyntöä", "sv": "För många begäranden"}
+
 
 def vote(client, conversation, statement, **extra):
     return post_json(
         client, api("votes", conversation), {"statement": statement.pk, "choice": "agree"}, **extra
     )
+
+
+def submit(client, conversation, text, **extra):
+    return post_json(client, api("statements", conversation), {"text": text}, **extra)
+
+
+def submit_form(client, conversation, text):
+    # confirm=1: sent past the "similar statements" step, as after the resident's second click.
+    return client.post(f"/c/{conversation.slug}/statements/new/", {"text": text, "confirm": "1"})
+
+
+def choose_language(client, conversation, language):
+    """The resident picks a language on the conversation page; the choice is kept in a cookie."""
+    assert client.get(f"/c/{conversation.slug}/?lang={language}").status_code == 200
+
+
+def stored_texts(conversation):
+    return sorted(Statement.objects.filter(conversation=conversation).values_list("text", flat=True))
 
 
 @override_settings(RATE_LIMIT_VOTES_PER_MINUTE=3, RATE_LIMIT_IP_VOTES_PER_MINUTE=0)
@@ -43,20 +68,62 @@ def test_the_address_limit_counts_every_browser_from_that_address(conversation):
     assert vote(browser(REMOTE_ADDR="10.1.2.3"), conversation, statement).status_code == 201
 
 
+@pytest.mark.parametrize("language", ["sv", "fi"])
 @override_settings(RATE_LIMIT_VOTES_PER_MINUTE=1, RATE_LIMIT_IP_VOTES_PER_MINUTE=0)
-def test_the_html_vote_form_answers_429_with_a_page_in_the_residents_language(conversation):
+def test_the_html_vote_form_answers_429_with_a_page_in_the_residents_language(
+    conversation, language
+):
     statements = [make_seed(conversation, f"Statement {i}") for i in range(2)]
     resident = browser()
     url = f"/c/{conversation.slug}/vote/"
     assert resident.post(url, {"statement": statements[0].pk, "choice": "agree"}).status_code == 302
-    page = resident.post(url + "?lang=sv", {"statement": statements[1].pk, "choice": "agree"})
+    page = resident.post(
+        url + f"?lang={language}", {"statement": statements[1].pk, "choice": "agree"}
+    )
     assert page.status_code == 429
-    assert page["Content-Language"] == "sv"
-    with translation.override("sv"):
-        from statements.ratelimit import RateLimited
-
-        assert str(RateLimited().message) in page.content.decode()
+    assert page["Content-Language"] == language
+    html = page.content.decode()
+    assert SLOW_DOWN[language] in html
+    assert TOO_MANY_REQUESTS[language] in html
+    assert int(page["Retry-After"]) > 0
     assert Vote.objects.count() == 1
+
+
+@pytest.mark.parametrize("language", ["sv", "fi"])
+@override_settings(RATE_LIMIT_VOTES_PER_MINUTE=1, RATE_LIMIT_IP_VOTES_PER_MINUTE=0)
+def test_the_api_vote_answers_429_with_the_message_in_the_residents_language(
+    conversation, language
+):
+    statements = [make_seed(conversation, f"Statement {i}") for i in range(2)]
+    resident = browser()
+    choose_language(resident, conversation, language)
+    assert vote(resident, conversation, statements[0]).status_code == 201
+    refused = vote(resident, conversation, statements[1])
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "rate_limited"
+    assert refused.json()["detail"] == SLOW_DOWN[language]
+    assert Vote.objects.count() == 1
+
+
+@pytest.mark.parametrize("language", ["sv", "fi"])
+@override_settings(RATE_LIMIT_STATEMENTS_PER_HOUR=1, RATE_LIMIT_IP_STATEMENTS_PER_HOUR=0)
+def test_the_statement_form_answers_429_with_a_page_in_the_residents_language(
+    conversation, language
+):
+    resident = browser()
+    choose_language(resident, conversation, language)
+    assert submit_form(resident, conversation, "More benches in the park").status_code == 302
+    page = submit_form(resident, conversation, "A library bus on Sundays")
+    assert page.status_code == 429
+    assert page["Content-Language"] == language
+    html = page.content.decode()
+    assert SLOW_DOWN[language] in html
+    assert TOO_MANY_REQUESTS[language] in html
+    # The statement API speaks the same language.
+    refused = submit(resident, conversation, "Night buses to the islands")
+    assert refused.status_code == 429
+    assert refused.json()["detail"] == SLOW_DOWN[language]
+    assert stored_texts(conversation) == ["More benches in the park"]
 
 
 @override_settings(RATE_LIMIT_STATEMENTS_PER_HOUR=2, RATE_LIMIT_IP_STATEMENTS_PER_HOUR=0)
@@ -105,6 +172,57 @@ def test_moderators_and_staff_are_not_limited_in_the_api_either(conversation):
     # A resident from the same address is limited as before.
     refused = [vote(browser(), conversation, s).status_code for s in statements[:2]]
     assert 429 in refused
+
+
+@pytest.fixture(params=["cache", "redis"])
+def counter_store(request):
+    """Django's cache, or Redis as in production (the counters of every gunicorn worker)."""
+    return request.getfixturevalue("shared_redis") if request.param == "redis" else None
+
+
+@override_settings(RATE_LIMIT_STATEMENTS_PER_HOUR=0, RATE_LIMIT_IP_STATEMENTS_PER_HOUR=3)
+def test_the_address_limit_on_submission_counts_every_browser_from_that_address(
+    conversation, counter_store
+):
+    first = ["Longer opening hours for the pool", "A crossing by the school", "Trees on Main Street"]
+    # Three residents behind one address (a library, a school network) - the API and the form.
+    assert submit(browser(), conversation, first[0]).status_code == 201
+    assert submit(browser(), conversation, first[1]).status_code == 201
+    assert submit_form(browser(), conversation, first[2]).status_code == 302
+    # A fourth and fifth resident there are refused, with the message (Finnish by default).
+    refused = submit(browser(), conversation, "Cheaper tickets for students")
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "rate_limited"
+    assert refused.json()["detail"] == SLOW_DOWN["fi"]
+    assert int(refused["Retry-After"]) > 0
+    page = submit_form(browser(), conversation, "A sauna by the sea")
+    assert page.status_code == 429
+    assert SLOW_DOWN["fi"] in page.content.decode()
+    # What the first three sent is kept, and nothing of the refused ones.
+    assert stored_texts(conversation) == sorted(first)
+    # A resident at another address is not affected.
+    assert submit(browser(REMOTE_ADDR="10.1.2.3"), conversation, "A dog park").status_code == 201
+    assert stored_texts(conversation) == sorted([*first, "A dog park"])
+
+
+@override_settings(RATE_LIMIT_STATEMENTS_PER_HOUR=1, RATE_LIMIT_IP_STATEMENTS_PER_HOUR=1)
+def test_moderators_and_staff_are_not_limited_on_submission(conversation):
+    sent = []
+    for user in (make_user("mod", moderator=True), make_user("staff", staff=True)):
+        client = logged_in(user)
+        for number in range(3):
+            text = f"Seeded by {user.username} in the API, number {number}"
+            assert submit(client, conversation, text).status_code == 201
+            sent.append(text)
+            text = f"Seeded by {user.username} in the form, number {number}"
+            assert submit_form(client, conversation, text).status_code == 302
+            sent.append(text)
+    assert stored_texts(conversation) == sorted(sent)
+    # A resident from the same address is limited as before, from the first statement past it.
+    resident = browser()
+    assert submit(resident, conversation, "A resident's first idea").status_code == 201
+    assert submit(resident, conversation, "A resident's second idea").status_code == 429
+    assert stored_texts(conversation) == sorted([*sent, "A resident's first idea"])
 
 
 @override_settings(
