@@ -79,6 +79,11 @@ class StatementAdmin(admin.ModelAdmin):
         # Statements are added through the seed form (published at once) or by residents (moderated).
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would take its votes and its moderation log entries with it: moderators reject
+        # instead, and a resident's own statements are erased by `manage.py forget_participant`.
+        return False
+
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, "conversation", "text"]
 
@@ -93,6 +98,11 @@ class ParticipantAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # Erasure goes through `manage.py forget_participant`, which also handles the resident's
+        # statements and asks for a recompute; a plain delete here would do neither.
+        return False
+
 
 @admin.register(Vote)
 class VoteAdmin(admin.ModelAdmin):
@@ -104,4 +114,8 @@ class VoteAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # A vote is the resident's to change; erasure goes through `manage.py forget_participant`.
         return False
