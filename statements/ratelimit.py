@@ -347,8 +347,49 @@ def wants_json(request) -> bool:
     )
 
 
-def rate_limited(action: str):
-    """Decorator for the HTML views that take a vote or a statement (the API calls ``check``)."""
+_PREVIEW_SALT = "voxit.statement-preview"
+_PREVIEW_MAX_AGE = 3600
+
+
+def _preview_payload(request, conversation, text: str) -> list[str]:
+    from statements.text import statement_text_key
+
+    # A digest of the browser's key, not the key: the ticket is written into the page.
+    return [_digest(participant_key_for(request, conversation)), statement_text_key(text)]
+
+
+def statement_preview_ticket(request, conversation, text: str) -> str:
+    """A signed ticket for the statement form's "similar statements" step.
+
+    That step was a POST and counted as a submission; the resident's "Send anyway" with the same
+    text and this ticket is the same submission, so it is not counted against their limit again
+    (the per-address limit still counts every POST). Bound to the browser and the text, for an hour.
+    """
+    from django.core import signing
+
+    return signing.dumps(_preview_payload(request, conversation, text), salt=_PREVIEW_SALT)
+
+
+def statement_counted_by_preview(request, conversation) -> bool:
+    from django.core import signing
+
+    if request.POST.get("confirm") != "1":
+        return False
+    try:
+        payload = signing.loads(
+            request.POST.get("ticket", ""), salt=_PREVIEW_SALT, max_age=_PREVIEW_MAX_AGE
+        )
+    except signing.BadSignature:
+        return False
+    return payload == _preview_payload(request, conversation, request.POST.get("text", ""))
+
+
+def rate_limited(action: str, *, counted_already=None):
+    """Decorator for the HTML views that take a vote or a statement (the API calls ``check``).
+
+    ``counted_already(request, conversation)``: true when this POST continues one already counted
+    for the participant (only the per-address limit counts it then).
+    """
 
     def decorator(view):
         from functools import wraps
@@ -359,10 +400,11 @@ def rate_limited(action: str):
                 from statements import selectors
 
                 conversation = selectors.conversation_get_visible(slug=slug, user=request.user)
+                key = participant_key_for(request, conversation)
+                if counted_already is not None and counted_already(request, conversation):
+                    key = None
                 try:
-                    check(
-                        request, action, participant_key=participant_key_for(request, conversation)
-                    )
+                    check(request, action, participant_key=key)
                 except RateLimited as error:
                     return limited_response(request, error, as_json=wants_json(request))
             return view(request, *args, slug=slug, **kwargs)

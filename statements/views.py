@@ -13,7 +13,7 @@ from moderation import selectors as moderation_selectors
 from statements import selectors, services
 from statements.errors import ConversationClosed, DuplicateStatement, VoxitError
 from statements.participants import ensure_browser_token, participant_for
-from statements.ratelimit import rate_limited
+from statements.ratelimit import rate_limited, statement_counted_by_preview, statement_preview_ticket
 
 
 def _conversation_url(conversation) -> str:
@@ -109,7 +109,7 @@ def answers(request, slug):
     return render(request, "statements/answers.html", context)
 
 
-@rate_limited("statement")
+@rate_limited("statement", counted_already=statement_counted_by_preview)
 def statement_new(request, slug):
     conversation = selectors.conversation_get_visible(slug=slug, user=request.user)
     participant = participant_for(request, conversation)
@@ -124,7 +124,13 @@ def statement_new(request, slug):
             # The very same wording is refused by the service with its own link; no need to ask.
             key = services.statement_text_key(text)
             if similar and not any(suggestion.statement.text_key == key for suggestion in similar):
-                context.update({"text": text, "similar": similar})
+                context.update(
+                    {
+                        "text": text,
+                        "similar": similar,
+                        "ticket": statement_preview_ticket(request, conversation, text),
+                    }
+                )
                 return render(request, "statements/statement_new.html", context)
         try:
             if not conversation.accepts_statements():

@@ -345,3 +345,49 @@ def test_vote_counts_are_synced_in_the_background(conversation, shared_redis):
         time.sleep(0.05)
         total = sum(int(shared_redis.get(key)) for key in shared_redis.keys("voxit:rl:vote:p:*"))
     assert total == 3
+
+
+def _ticket(page):
+    import re
+
+    found = re.search(r'name="ticket" value="([^"]+)"', page.content.decode())
+    assert found, "the similar-statements step hands out no ticket"
+    return found.group(1)
+
+
+@override_settings(RATE_LIMIT_STATEMENTS_PER_HOUR=2, RATE_LIMIT_IP_STATEMENTS_PER_HOUR=0)
+def test_the_similar_statements_step_and_send_anyway_count_as_one_submission(conversation):
+    """Offered similar statements, a resident who sends anyway has made one submission, not two."""
+    make_seed(conversation, "More benches in the central park")
+    resident = browser()
+    url = f"/c/{conversation.slug}/statements/new/"
+    text = "More benches in the central park, please"
+    offered = resident.post(url, {"text": text})
+    assert offered.status_code == 200 and "similar-statements" in offered.content.decode()
+    sent = resident.post(url, {"text": text, "confirm": "1", "ticket": _ticket(offered)})
+    assert sent.status_code == 302
+    # The second statement of the hour is still accepted; the third is over the limit.
+    assert submit_form(resident, conversation, "A library bus on Sundays").status_code == 302
+    assert submit_form(resident, conversation, "Night buses to the islands").status_code == 429
+    assert stored_texts(conversation) == sorted(
+        ["More benches in the central park", text, "A library bus on Sundays"]
+    )
+
+
+@override_settings(RATE_LIMIT_STATEMENTS_PER_HOUR=2, RATE_LIMIT_IP_STATEMENTS_PER_HOUR=0)
+def test_a_ticket_counts_only_for_its_own_text_and_browser(conversation):
+    make_seed(conversation, "More benches in the central park")
+    resident, other = browser(), browser()
+    url = f"/c/{conversation.slug}/statements/new/"
+    offered = resident.post(url, {"text": "More benches in the central park, please"})
+    ticket = _ticket(offered)
+    # Another text with the ticket is a new submission: counted (1 preview + 1 = 2 of 2).
+    changed = {"text": "A library bus on Sundays", "confirm": "1", "ticket": ticket}
+    assert resident.post(url, changed).status_code == 302
+    assert submit_form(resident, conversation, "Night buses to the islands").status_code == 429
+    # Another browser's copy of the ticket, or a forged one, buys nothing either.
+    assert submit_form(other, conversation, "Sauna by the sea").status_code == 302
+    stolen = {"text": "More benches in the central park, please", "confirm": "1", "ticket": ticket}
+    assert other.post(url, stolen).status_code == 302  # counted: its second of 2
+    forged = {"text": "Cheaper tickets", "confirm": "1", "ticket": ticket[:-2] + "xx"}
+    assert other.post(url, forged).status_code == 429
