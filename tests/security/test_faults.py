@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 
 from clustering.models import ClusteringRun
 from clustering.selectors import run_latest_succeeded
@@ -31,7 +31,7 @@ from statements import services
 from statements.models import Participant, Statement, Vote, VoteLog
 from tests.conftest import celery_worker_start, make_conversation, postgres_url, require
 from tests.reports.conftest import make_voted_conversation
-from tests.security.conftest import api, browser, logged_in, make_user, post_json
+from tests.security.conftest import PASSWORD, api, browser, make_user, post_json
 from voxit.celery import app
 
 pytestmark = pytest.mark.postgres
@@ -104,8 +104,18 @@ def private_redis():
     app.conf.update(broker_url=server.url, task_always_eager=False)
     _reset_broker_connections()
     settings.CELERY_ENABLED, settings.REDIS_URL = True, server.url
+    # Django's cache on the same Redis, as in production (login throttling, rate-limit windows).
+    production_cache = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": server.url,
+            "KEY_PREFIX": "voxit",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
     try:
-        yield server
+        with override_settings(CACHES=production_cache):
+            yield server
     finally:
         settings.CELERY_ENABLED, settings.REDIS_URL = saved_settings
         app.conf.update(saved)
@@ -135,8 +145,14 @@ def test_redis_down_voting_submission_and_moderation_work_and_the_sweep_catches_
         resident, api("statements", conversation), {"text": "Uusi ehdotus kun Redis on alhaalla"}
     )
     assert submitted.status_code == 201
-    moderator = logged_in(make_user("mod", moderator=True))
-    moderator.raise_request_exception = False
+    # Reading goes on too: the conversation page and the next statement.
+    assert resident.get(f"/c/{conversation.slug}/").status_code == 200
+    assert resident.get(api("next", conversation)).status_code == 200
+    # A moderator signs in through the throttled login form (its counters live in Redis).
+    make_user("mod", moderator=True)
+    moderator = Client(raise_request_exception=False, HTTP_HOST="localhost")
+    signed_in = moderator.post("/accounts/login/", {"username": "mod", "password": PASSWORD})
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/moderation/"
     page = moderator.get("/moderation/queue/")
     assert page.status_code == 200
     decided = moderator.post(
