@@ -185,30 +185,50 @@ def test_redis_down_voting_submission_and_moderation_work_and_the_sweep_catches_
     assert run is not None and run.status == "succeeded" and run.n_votes == 3
 
 
-@pytest.fixture
-def worker(private_redis, transactional_db):
+def _start_worker(private_redis):
     process = celery_worker_start(
         broker_url=private_redis.url, database_url=postgres_url(connection.settings_dict), options=["-P", "solo"]
     )
+    deadline = time.monotonic() + 60
+    while not (app.control.ping(timeout=1.0) or []):
+        assert time.monotonic() < deadline, "the Celery worker did not come up"
+    return process
+
+
+@pytest.fixture
+def workers(private_redis, transactional_db):
+    """Start Celery workers on the private Redis; every one is ended at the end of the test."""
+    started = []
+
+    def start():
+        started.append(_start_worker(private_redis))
+        return started[-1]
+
     try:
-        deadline = time.monotonic() + 60
-        while not (app.control.ping(timeout=1.0) or []):
-            assert time.monotonic() < deadline, "the Celery worker did not come up"
-        yield process
+        yield start
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=15)
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=15)
 
 
-def _advisory_locks() -> int:
+def _recompute_lock_held(conversation_id: int) -> bool:
+    """The conversation's recompute lock, in this database (a two-key advisory lock)."""
+    from clustering.services import ADVISORY_LOCK_CLASS
+
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
-        return cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND classid = %s AND objid = %s AND objsubid = 2",
+            [ADVISORY_LOCK_CLASS, conversation_id],
+        )
+        return cursor.fetchone()[0] > 0
 
 
 def test_worker_killed_mid_recompute_keeps_previous_result_and_the_next_run_succeeds(
-    require_postgres, worker
+    require_postgres, private_redis, workers
 ):
     from clustering.models import ReclusterState
     from clustering.tasks import conversation_recluster_task
@@ -216,6 +236,8 @@ def test_worker_killed_mid_recompute_keeps_previous_result_and_the_next_run_succ
     conversation = make_voted_conversation(2000, 30, slug="killed-worker")
     previous = conversation_recluster(conversation_id=conversation.pk)
     assert previous.status == "succeeded"
+    assert not _recompute_lock_held(conversation.pk)
+    worker = workers()
     ReclusterState.objects.update_or_create(
         conversation_id=conversation.pk, defaults={"requested": 1, "handled": 0}
     )
@@ -224,18 +246,25 @@ def test_worker_killed_mid_recompute_keeps_previous_result_and_the_next_run_succ
     while not ClusteringRun.objects.filter(conversation=conversation, status="running").exists():
         assert time.monotonic() < deadline, "the worker never started the recompute"
         time.sleep(0.01)
+    assert _recompute_lock_held(conversation.pk), "the running recompute holds no lock"
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=15)
 
     assert run_latest_succeeded(conversation_id=conversation.pk).pk == previous.pk  # still served
     deadline = time.monotonic() + 20
-    while _advisory_locks():  # the dead worker's session ends and PostgreSQL frees its lock
+    while _recompute_lock_held(conversation.pk):  # the dead worker's session ends; PostgreSQL frees it
         assert time.monotonic() < deadline, "the recompute lock stayed held after the worker died"
         time.sleep(0.1)
+    # A new worker (as the service manager would start) takes the next request and succeeds.
+    workers()
     ReclusterState.objects.filter(pk=conversation.pk).update(requested=2)
-    following = conversation_recluster_coalesced(conversation_id=conversation.pk)
-    assert following is not None and following.status == "succeeded"
-    assert run_latest_succeeded(conversation_id=conversation.pk).pk == following.pk
+    conversation_recluster_task.delay(conversation.pk)
+    deadline = time.monotonic() + 90
+    while run_latest_succeeded(conversation_id=conversation.pk).pk == previous.pk:
+        assert time.monotonic() < deadline, "the next recompute did not succeed"
+        time.sleep(0.1)
+    following = run_latest_succeeded(conversation_id=conversation.pk)
+    assert following.status == "succeeded" and following.n_votes == previous.n_votes
 
 
 def _kill_connection(pid: int) -> None:
