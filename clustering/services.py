@@ -137,11 +137,14 @@ def _burst_flush_loop() -> None:
                     None if next_end is None else max(next_end - time.monotonic(), 0.001)
                 )
                 continue
+        for conversation_id in flush:
+            _request_after_commit(conversation_id)
         try:
-            for conversation_id in flush:
-                _request_after_commit(conversation_id)
-        finally:
             close_old_connections()  # kept within the burst unless it failed or grew too old
+        except Exception:  # noqa: BLE001 - the database gone: the thread lives on, reconnects later
+            logger.warning("Recompute-request flusher could not check its connection", exc_info=True)
+            with contextlib.suppress(Exception):
+                connections.close_all()
 
 
 def _request_after_commit(conversation_id: int) -> None:
@@ -150,7 +153,10 @@ def _request_after_commit(conversation_id: int) -> None:
             _enqueue(conversation_id)
     except Exception:
         logger.exception("Could not request a recompute of conversation %s", conversation_id)
-        ReclusterState.objects.filter(pk=conversation_id).update(queued=False)
+        try:
+            ReclusterState.objects.filter(pk=conversation_id).update(queued=False)
+        except Exception:  # noqa: BLE001 - the database is down too: the beat sweep catches up
+            logger.warning("Could not mark conversation %s for the sweep", conversation_id, exc_info=True)
 
 
 def recluster_state_mark_requested(*, conversation_id: int, now=None) -> bool:

@@ -304,3 +304,24 @@ def test_without_a_broker_the_vote_answers_first_and_a_background_thread_recompu
     run = run_latest_succeeded(conversation_id=conversation.pk)
     assert run is not None and run.vote_watermark is not None
     assert run_result(run).k >= 2
+
+
+def test_a_recompute_request_with_the_database_gone_is_logged_not_raised(monkeypatch, caplog):
+    """The request runs after the vote's commit: if the database goes away just then, the
+    resident's vote is saved and must not be answered with an error; the beat sweep catches up."""
+    from django.db import OperationalError
+
+    def gone(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    class GoneManager:
+        filter = staticmethod(gone)
+
+    class GoneState:
+        objects = GoneManager()
+
+    monkeypatch.setattr(services, "recluster_state_mark_requested", gone)
+    monkeypatch.setattr(services, "ReclusterState", GoneState)
+    services._request_after_commit(12345)  # raised OperationalError from its fallback before
+    assert "Could not request a recompute of conversation 12345" in caplog.text
+    assert "Could not mark conversation 12345 for the sweep" in caplog.text
