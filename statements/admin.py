@@ -33,10 +33,13 @@ class ConversationAdmin(admin.ModelAdmin):
         ] + super().get_urls()
 
     def seed_view(self, request, pk):
+        from django.core.exceptions import PermissionDenied
+
+        # Permission first: staff without it learn nothing about which conversations exist.
+        if not self.has_change_permission(request):
+            raise PermissionDenied
         conversation = get_object_or_404(Conversation, pk=pk)
         if not self.has_change_permission(request, conversation):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         form = SeedStatementsForm(request.POST or None, request.FILES or None)
         outcomes = None

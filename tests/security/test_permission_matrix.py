@@ -280,6 +280,14 @@ def test_get_matrix(world):
     assert not mismatches, "\n".join(mismatches)
 
 
+def test_the_seed_page_tells_staff_without_rights_nothing_about_which_conversations_exist(world):
+    staff, superuser = world["clients"]["staff"], world["clients"]["superuser"]
+    missing = reverse("admin:statements_conversation_seed", kwargs={"pk": 999999})
+    existing = reverse("admin:statements_conversation_seed", kwargs={"pk": world["alpha"].pk})
+    assert staff.get(missing).status_code == staff.get(existing).status_code == 403
+    assert superuser.get(missing).status_code == 404
+
+
 def admin_outcome(response):
     location = urlsplit(response.get("Location", "")).path
     if response.status_code == 302 and location in ("/admin/login/", reverse("login")):
