@@ -31,11 +31,11 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from clustering.models import PolisSource
-from clustering.polis_io import PolisExport, PolisExportError, read_polis_export
+from clustering.polis_io import PolisExport, PolisExportError, read_polis_export, spreadsheet_text
 from clustering.selectors import run_latest_succeeded, run_result
 from clustering.services import votes_load
 from statements.models import Conversation, Participant, Statement, Vote, VoteLog
-from statements.text import clean_statement_text, statement_text_key
+from statements.text import clean_statement_text, spreadsheet_safe, statement_text_key
 
 Progress = Callable[[str, int, int], None]
 MODERATED = {
@@ -133,7 +133,7 @@ def conversation_export_polis(
                     int(agrees[i]),
                     int(disagrees[i]),
                     MODERATED[status],
-                    text,
+                    spreadsheet_safe(text),  # read back by read_polis_export
                 ]
             )
 
@@ -214,7 +214,7 @@ def conversation_export_polis(
         for i in comment_order:
             pk, text, *_rest = statements[i]
             a, d, s = int(agrees[i]), int(disagrees[i]), int(seen[i])
-            row = [ids.comment[pk], text, s, a, d, s - a - d]
+            row = [ids.comment[pk], spreadsheet_safe(text), s, a, d, s - a - d]
             for g in range(len(labels)):
                 j = col.get(pk)
                 ga, gd, gs = (
@@ -233,7 +233,7 @@ def conversation_export_polis(
         w = csv.writer(f, lineterminator="\n")
         commenters = len({a for *_x, a in statements if a is not None})
         rows = [
-            ("topic", conversation.title),
+            ("topic", spreadsheet_safe(conversation.title)),
             ("url", ""),
             ("views", ""),
             ("voters", len(voters)),
@@ -241,7 +241,7 @@ def conversation_export_polis(
             ("commenters", commenters),
             ("comments", n_s),
             ("groups", len(labels)),
-            ("conversation-description", conversation.question),
+            ("conversation-description", spreadsheet_safe(conversation.question)),
         ]
         w.writerows(rows)
 
@@ -287,7 +287,7 @@ def _summary(folder: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
     with path.open(newline="", encoding="utf-8") as f:
-        return {row[0].strip(): row[1] for row in csv.reader(f) if len(row) >= 2}
+        return {row[0].strip(): spreadsheet_text(row[1]) for row in csv.reader(f) if len(row) >= 2}
 
 
 def _validate(export: PolisExport) -> None:

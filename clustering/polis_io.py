@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["PolisExport", "PolisExportError", "read_polis_export"]
+__all__ = ["PolisExport", "PolisExportError", "read_polis_export", "spreadsheet_text"]
 
 csv.field_size_limit(sys.maxsize)
 
@@ -92,6 +92,14 @@ def _int(value: str, default: int = 0) -> int:
     return int(float(value))
 
 
+def spreadsheet_text(cell: str) -> str:
+    """Undo the apostrophe Voxit's export puts before text a spreadsheet would run as a formula
+    (``statements.text.spreadsheet_safe``); Polis' own exports have none."""
+    if cell.startswith("'") and cell[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+        return cell[1:]
+    return cell
+
+
 def _read_comments(path: Path):
     f, header, reader = _open_rows(path)
     with f:
@@ -110,7 +118,7 @@ def _read_comments(path: Path):
                     if "is-meta" in col
                     else False
                 )
-                bodies.append(row[col["comment-body"]])
+                bodies.append(spreadsheet_text(row[col["comment-body"]]))
                 stamps.append(_int(row[col["timestamp"]]) if "timestamp" in col else 0)
             except (IndexError, ValueError) as exc:
                 raise PolisExportError(f"{path}: malformed row {row[:3]!r}: {exc}") from None

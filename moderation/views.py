@@ -27,6 +27,7 @@ from moderation.forms import BulkDecisionForm, DecisionForm, LogFilterForm, Reve
 from moderation.models import ModerationAction
 from moderation.permissions import user_can_moderate
 from statements.errors import VoxitError
+from statements.text import spreadsheet_safe
 
 
 def moderator_required(view):
@@ -243,12 +244,6 @@ def log(request):
     )
 
 
-def _csv_cell(value) -> str:
-    # Residents write these texts; a leading = + - @ would run as a formula in a spreadsheet.
-    value = "" if value is None else str(value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 @require_GET
 @moderator_required
 def log_csv(request):
@@ -278,7 +273,7 @@ def log_csv(request):
     for action in actions.iterator(chunk_size=1000):
         writer.writerow(
             [
-                _csv_cell(value)
+                spreadsheet_safe(value)
                 for value in (
                     action.pk,
                     timezone.localtime(action.created_at).isoformat(),

@@ -22,3 +22,15 @@ def clean_statement_text(text: str) -> str:
 def statement_text_key(text: str) -> str:
     """The form two statements share when they are the same text but for case and whitespace."""
     return clean_statement_text(text).casefold()
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) and the
+# like); residents write the texts that CSV exports carry.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value) -> str:
+    """A value for a CSV cell a person may open in a spreadsheet: text that would start a formula
+    gets a leading apostrophe, which spreadsheets read as "this is text" (OWASP's advice)."""
+    value = "" if value is None else str(value)
+    return "'" + value if value.startswith(FORMULA_STARTS) else value

