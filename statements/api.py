@@ -213,7 +213,7 @@ def _direct_vote_body(request):
     try:
         # As DRF's JSONParser with STRICT_JSON: UTF-8, no NaN or Infinity.
         data = json.loads(request.body.decode("utf-8"), parse_constant=_reject_constant)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
         return None
     if not isinstance(data, dict):
         return None

@@ -16,6 +16,9 @@ def clean_statement_text(text: str) -> str:
     text = unicodedata.normalize("NFC", text or "")
     text = text.translate(_INVISIBLE)
     text = "".join(ch for ch in text if ch in "\n\t " or unicodedata.category(ch) != "Cc")
+    # A lone surrogate (a JSON "\\ud800" escape) is no character and cannot be stored: it becomes
+    # U+FFFD, which submission refuses as unreadable, as it does bytes that are not UTF-8.
+    text = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
     return _WHITESPACE.sub(" ", text).strip()
 
 

@@ -335,3 +335,29 @@ def test_statement_texts_in_the_polis_export_cannot_run_as_spreadsheet_formulas(
     assert sorted(imported.statements.values_list("text", flat=True)) == sorted(
         [formula, "-50 % bus fares for pensioners", "More benches"]
     )
+
+
+def test_lone_surrogates_and_deeply_nested_json_are_refused_with_a_message(conversation):
+    """JSON may carry a lone surrogate escape (\\ud800: no character, cannot be stored) and
+    arrays nested thousands deep in a few kilobytes; both get a 400 with a message, never a 500."""
+    statement = services.statement_seed(conversation=conversation, text="Kävelykatu Hämeentielle")
+    resident = Client(raise_request_exception=False, HTTP_HOST="localhost")
+    statements_path = api("statements", conversation) + "?lang=en"
+    surrogate = resident.post(
+        statements_path, b'{"text": "Hello world \\ud800 statement"}', content_type="application/json"
+    )
+    assert surrogate.status_code == 400
+    assert surrogate.json()["code"] == "unreadable"
+    assert "could not be read" in surrogate.json()["detail"]
+    nested = "[" * 5000 + "]" * 5000
+    not_valid_json = {"code": "parse_error", "detail": "The request body is not valid JSON."}
+    for path, body in (
+        (statements_path, '{"text": ' + nested + "}"),
+        (api("votes", conversation) + "?lang=en", nested),
+        (api("votes", conversation) + "?lang=en", f'{{"statement": {statement.pk}, "choice": {nested}}}'),
+    ):
+        refused = resident.post(path, body, content_type="application/json")
+        assert refused.status_code == 400, (path, refused.status_code)
+        assert refused.json() == not_valid_json
+    assert Statement.objects.filter(conversation=conversation).count() == 1
+    assert Vote.objects.count() == 0
