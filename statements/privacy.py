@@ -2,10 +2,12 @@
 
 Erasure (``participant_forget``) removes everything that belongs to one participant:
 - their current votes and the whole vote log;
-- statements they wrote that were never published (pending or rejected), with the moderation log
-  entries about them;
-- statements of theirs that *were* published stay, because other residents voted on them and the
-  opinion groups rest on those votes, but they lose their author and their original wording;
+- statements they wrote that were never published (pending, or rejected without ever being
+  published) and that nobody voted on, with the moderation log entries about them;
+- statements of theirs that *were* published stay, whatever their status now (a statement
+  published and later reversed to rejected has other residents' votes, which the opinion groups
+  rested on, and a moderation history that may be reversed again), but they lose their author and
+  their original wording;
 - the participant row itself, and so the browser link.
 Then a recompute is requested, so the opinion groups no longer count them.
 
@@ -21,7 +23,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, ProtectedError
+from django.db.models import Exists, F, OuterRef, ProtectedError
 from django.utils import timezone
 
 from clustering.services import conversation_recluster_request
@@ -62,9 +64,10 @@ def participant_forget(*, participant: Participant) -> ForgetOutcome:
         votes = Vote.objects.filter(participant=participant).delete()[0]
         vote_log = VoteLog.objects.filter(participant=participant).delete()[0]
         deleted = 0
-        for statement in Statement.objects.filter(author=participant).exclude(
-            status=Statement.Status.PUBLISHED
-        ):
+        others_voted = VoteLog.objects.filter(statement=OuterRef("pk"))
+        for statement in Statement.objects.filter(
+            author=participant, published_at__isnull=True
+        ).exclude(status=Statement.Status.PUBLISHED).exclude(Exists(others_voted)):
             try:
                 with transaction.atomic():
                     statement.delete()  # moderation log entries about it go with it (cascade)

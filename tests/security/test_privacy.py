@@ -149,3 +149,38 @@ def test_polis_export_carries_pseudonymous_participant_ids_only(db):
         text = "".join(archive.read(name).decode() for name in archive.namelist())
     assert "@example.fi" not in text
     assert first.browser_key not in text
+
+
+def test_forget_keeps_a_statement_that_was_published_and_later_rejected_with_others_votes():
+    """Reversed to rejected after others voted on it, a statement is no longer "never published":
+    erasing its author must not take the other residents' votes or the moderation history along."""
+    from moderation.services import statement_decision_reverse
+
+    conversation = make_conversation("forget-reversed")
+    moderator = make_user("moderator", moderator=True)
+    author = make_participant(conversation)
+    statement = services.statement_submit(participant=author, text="Lisää penkkejä rantaan")
+    statement_approve(statement_id=statement.pk, moderator=moderator)
+    voters = [make_participant(conversation) for _ in range(3)]
+    for voter in voters:
+        services.vote_cast(participant=voter, statement_id=statement.pk, choice=1)
+    statement_decision_reverse(
+        statement_id=statement.pk, moderator=moderator, explanation="Aiheen ohi", reason="off_topic"
+    )
+    never_published = services.statement_submit(participant=author, text="Toinen ehdotus")
+
+    outcome = services_forget(author)
+
+    assert outcome.statements_deleted == 1 and outcome.statements_unlinked == 1
+    kept = Statement.objects.get(pk=statement.pk)
+    assert kept.author is None and kept.status == "rejected"
+    assert not Statement.objects.filter(pk=never_published.pk).exists()
+    assert Vote.objects.filter(statement=kept).count() == 3
+    assert VoteLog.objects.filter(statement=kept).count() == 3
+    assert kept.moderation_actions.count() == 2
+
+
+def services_forget(participant):
+    from statements.privacy import participant_forget
+
+    return participant_forget(participant=participant)
