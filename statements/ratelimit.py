@@ -469,7 +469,9 @@ class RequestBodyLimitMiddleware:
 
     Django enforces DATA_UPLOAD_MAX_MEMORY_SIZE only when ``request.body`` or ``request.POST`` is
     read; DRF's parsers read the stream and would take a 10 MB JSON body whole. File uploads
-    (multipart) are exempt here and checked by their forms.
+    (multipart) to the admin, where staff upload seed statement files, are exempt here and checked
+    by their forms; anywhere else a multipart body is held to the same limit (read whole, it would
+    go to a temporary file before CSRF or anything else could refuse it).
     """
 
     def __init__(self, get_response):
@@ -481,7 +483,8 @@ class RequestBodyLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if limit and length > limit and not request.content_type.startswith("multipart/"):
+        upload = request.content_type.startswith("multipart/") and request.path.startswith("/admin/")
+        if limit and length > limit and not upload:
             message = _(
                 "The request is too large. A statement is at most a few hundred characters."
             )
