@@ -40,15 +40,26 @@ class ForgetOutcome:
 
 
 def participant_find(*, conversation: Conversation, reference: str) -> Participant:
-    """A participant by pseudonym (``P123``), id (``123``) or external id (xid)."""
+    """A participant by pseudonym (``P123``), id (``123``) or external id (xid; ``xid:...`` for
+    that alone). A reference that names one participant by id and another by external id is
+    refused (MultipleObjectsReturned), so an erasure request never takes the wrong person."""
     reference = reference.strip()
     queryset = Participant.objects.filter(conversation=conversation)
-    digits = reference[1:] if reference[:1] in ("P", "p") else reference
-    if digits.isascii() and digits.isdigit():
-        found = queryset.filter(pk=int(digits)).first()
-        if found is not None:
-            return found
-    found = queryset.filter(xid=reference).first() if reference else None
+    if reference.startswith("xid:"):
+        by_id, xid = None, reference[4:]
+    else:
+        digits = reference[1:] if reference[:1] in ("P", "p") else reference
+        by_id = (
+            queryset.filter(pk=int(digits)).first() if digits.isascii() and digits.isdigit() else None
+        )
+        xid = reference
+    by_xid = queryset.filter(xid=xid).first() if xid else None
+    if by_id is not None and by_xid is not None and by_id.pk != by_xid.pk:
+        raise Participant.MultipleObjectsReturned(
+            f"{reference!r} is {by_id.pseudonym} by id and {by_xid.pseudonym} by external id; "
+            f"give {by_id.pseudonym} or xid:{xid}."
+        )
+    found = by_id or by_xid
     if found is None:
         raise Participant.DoesNotExist(
             f"No participant {reference!r} in conversation {conversation.slug!r}."

@@ -78,6 +78,18 @@ def test_forget_participant_finds_by_id_and_reports_unknown_ones(conversation):
         call_command("forget_participant", "no-such-conversation", "P1", stdout=io.StringIO())
 
 
+def test_forget_participant_refuses_a_reference_that_names_two_people(conversation):
+    """An embedding site's external id may be a number that is also another participant's id."""
+    first, second = make_participant(conversation), make_participant(conversation)
+    second.xid = str(first.pk)
+    second.save(update_fields=["xid"])
+    with pytest.raises(CommandError, match="by external id"):
+        call_command("forget_participant", conversation.slug, str(first.pk), stdout=io.StringIO())
+    assert Participant.objects.filter(pk__in=[first.pk, second.pk]).count() == 2
+    call_command("forget_participant", conversation.slug, f"xid:{first.pk}", stdout=io.StringIO())
+    assert list(Participant.objects.values_list("pk", flat=True)) == [first.pk]
+
+
 def test_browser_links_are_removed_after_the_retention_period_and_answers_stay(db, settings):
     settings.PARTICIPANT_LINK_RETENTION_DAYS = 30
     now = timezone.now()
