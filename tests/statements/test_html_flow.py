@@ -382,6 +382,24 @@ def test_submission_deadline_before_the_close_stops_statements_but_not_votes(eng
     assert Vote.objects.filter(statement=statement).exists()
 
 
+def test_a_statement_written_while_submissions_closed_is_shown_back_not_lost(english, db):
+    """The similar-statements step is shown, the deadline passes, the resident sends anyway: the
+    statement cannot be taken any more, and the page gives their text back to copy."""
+    conversation = make_conversation(opens_delta=timedelta(days=-5), closes_delta=timedelta(days=5))
+    make_seed(conversation, "More benches in the central park")
+    text = "More benches in the central park & by the sea"
+    offered = english.post(url("statement_new", conversation), {"text": text})
+    assert "Send anyway" in offered.content.decode()
+    conversation.submissions_close_at = timezone.now() - timedelta(minutes=1)
+    conversation.save()
+    response = english.post(url("statement_new", conversation), {"text": text, "confirm": "1"})
+    html = response.content.decode()
+    assert "New statements are no longer accepted in this conversation." in html
+    assert "The statement you wrote was not sent." in html
+    assert "More benches in the central park &amp; by the sea" in html
+    assert not Statement.objects.filter(text=text).exists()
+
+
 def test_conversation_before_opening_says_when_it_opens(english, db):
     conversation = make_conversation(opens_delta=timedelta(days=2), closes_delta=timedelta(days=9))
     statement = make_seed(conversation, "Not yet")
