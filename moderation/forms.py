@@ -65,6 +65,13 @@ class ReverseForm(RejectionFields):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # The status the moderator saw: if another moderator reversed it meanwhile, this one is
+    # refused instead of reversing it back.
+    expected_status = forms.ChoiceField(
+        choices=[("published", "published"), ("rejected", "rejected")],
+        required=False,
+        widget=forms.HiddenInput,
+    )
 
 
 class LogFilterForm(forms.Form):

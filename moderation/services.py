@@ -284,17 +284,23 @@ def statement_decision_reverse(
     explanation: str,
     reason: str = "",
     duplicate_of_id=None,
+    expected_status: str | None = None,
     now: datetime | None = None,
 ) -> ModerationAction:
     """Reverse a decision: published → rejected (with a rule reason) or rejected → published.
 
     ``explanation`` says why the decision is reversed and is required either way.
+    ``expected_status``: the status the moderator saw; when another moderator (or a second click)
+    has reversed it since, AlreadyDecided is raised and nothing is saved, instead of reversing it
+    back.
     """
     _require_moderator(moderator)
     now = now or timezone.now()
     explanation = clean_statement_text(explanation or "")
     with transaction.atomic():
         statement = _locked_statement(statement_id)
+        if expected_status is not None and statement.status != expected_status:
+            raise _already_decided(statement)
         if statement.status == Status.PENDING:
             raise InvalidDecision(
                 _("This statement has not been decided yet; decide it in the queue."),

@@ -196,6 +196,7 @@ def reverse_decision(request, statement_id):
             explanation=data["explanation"],
             reason=data["reason"],
             duplicate_of_id=data["duplicate_of"],
+            expected_status=data["expected_status"] or None,
         )
     except VoxitError as error:
         messages.error(request, error.message)

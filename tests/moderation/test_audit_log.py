@@ -106,3 +106,37 @@ def test_log_filter_with_an_absurd_date_never_errors(
     for name in ("moderation:log", "moderation:log_csv"):
         response = client.get(reverse(name) + "?" + query)
         assert response.status_code in (200, 400)
+
+
+def test_two_moderators_reversing_the_same_publication_make_one_reversal(
+    conversation, moderator, other_moderator
+):
+    """Both open the statement while it is published and press "Reject instead": the second is
+    told it was already reversed, and the statement stays rejected (it was re-published before)."""
+    from django.test import Client
+
+    statement = make_pending(conversation, "Kaupunginjohtaja on idiootti")
+    services.statement_approve(statement_id=statement.pk, moderator=moderator)
+    clients = []
+    for user in (moderator, other_moderator):
+        client = Client()
+        client.force_login(user)
+        page = client.get(reverse("moderation:statement", args=[statement.pk]) + "?lang=en")
+        assert 'name="expected_status" value="published"' in page.content.decode()
+        clients.append(client)
+    form = {
+        "reason": Reason.INSULTING,
+        "explanation": "Loukkaa henkilöä",
+        "expected_status": "published",
+    }
+    url = reverse("moderation:reverse", args=[statement.pk]) + "?lang=en"
+    assert clients[0].post(url, form).status_code == 302
+    statement.refresh_from_db()
+    assert statement.status == "rejected"
+    second = clients[1].post(url, form, follow=True).content.decode()
+    assert "was already" in second and "Your decision was not saved." in second
+    statement.refresh_from_db()
+    assert statement.status == "rejected"
+    assert list(
+        ModerationAction.objects.filter(statement=statement).order_by("id").values_list("action", flat=True)
+    ) == ["approve", "reverse_to_rejected"]
