@@ -230,6 +230,10 @@ def statement_approve(
                 "published_at": now,
                 "decided_at": now,
                 "original_text": statement.original_text or statement.text,
+                # Translations were of the wording as submitted: after an edit residents would
+                # still read that wording in their language. The edited text is shown instead
+                # until staff translate it again.
+                **({"text_fi": "", "text_sv": "", "text_en": ""} if edited else {}),
             },
             key_changes=key != statement.text_key,
         )

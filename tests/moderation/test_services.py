@@ -346,3 +346,20 @@ def test_recompute_hook_is_the_clustering_one():
         services.conversation_recluster_request
         is clustering.services.conversation_recluster_request
     )
+
+
+def test_an_edited_wording_replaces_translations_of_the_submitted_one(moderator, conversation):
+    """A statement can carry its text per language (a Polis import sets the Finnish one): after an
+    edit, residents in every language read the edited wording, not the submitted one."""
+    from django.test import Client
+
+    statement = make_pending(conversation, "Kaupunginjohtaja Virtanen on idiootti, bussit myöhässä")
+    Statement.objects.filter(pk=statement.pk).update(text_fi=statement.text, text_sv="Virtanen är en idiot")
+    services.statement_approve(
+        statement_id=statement.pk, moderator=moderator, text="Bussit ovat usein myöhässä"
+    )
+    page = f"/c/{conversation.slug}/s/{statement.pk}/"
+    for language in ("fi", "sv", "en"):
+        html = Client().get(page + f"?lang={language}").content.decode()
+        assert "Bussit ovat usein myöhässä" in html, language
+        assert "idiot" not in html, language
