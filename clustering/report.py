@@ -58,6 +58,19 @@ class Split:
     def pass_pct(self) -> float:
         return _share(self.passes, self.seen)
 
+    @property
+    def bar(self) -> tuple[int, int, int]:
+        """Whole-percent widths of the agree, disagree and pass parts of a bar, summing to 100
+        (largest remainder; all 0 when nobody has seen it). The bar's CSS has a class per width:
+        the page's Content-Security-Policy allows no inline style."""
+        if not self.seen:
+            return (0, 0, 0)
+        exact = [100 * n / self.seen for n in (self.agree, self.disagree, self.passes)]
+        widths = [int(x) for x in exact]
+        for i in sorted(range(3), key=lambda i: widths[i] - exact[i])[: 100 - sum(widths)]:
+            widths[i] += 1
+        return tuple(widths)
+
 
 @dataclass
 class StatementRow:
@@ -91,6 +104,18 @@ class GroupView:
     shape: str
     colour: str
     representative: list[RepresentativeView]
+
+    @property
+    def swatch(self):
+        from clustering.svg import group_swatch
+
+        return group_swatch(self)
+
+    @property
+    def shape_name(self) -> str:
+        from clustering.svg import shape_name
+
+        return shape_name(self.shape)
 
 
 @dataclass
@@ -177,7 +202,9 @@ def conversation_report(*, conversation: Conversation, top: int = 5) -> Report:
     if result is not None and result.k > 0:
         col = {int(s): j for j, s in enumerate(result.statement_ids)}
         n_grouped = sum(len(m) for m in result.group_members)
-        for g in range(len(result.group_labels)):
+        # Groups in the order of their stable labels (A, B, C...), whatever the run's order.
+        order = sorted(range(len(result.group_labels)), key=lambda g: int(result.group_labels[g]))
+        for g in order:
             for pk, row in rows.items():
                 j = col.get(pk)
                 row.groups.append(
@@ -198,9 +225,8 @@ def conversation_report(*, conversation: Conversation, top: int = 5) -> Report:
             probabilities = [(s.agree + 1) / (s.seen + 2) for s in row.groups]
             if all(s.seen for s in row.groups):
                 row.divisiveness = max(probabilities) - min(probabilities)
-        for g, (label, members) in enumerate(
-            zip(result.group_labels, result.group_members, strict=True)
-        ):
+        for position, g in enumerate(order):
+            label, members = int(result.group_labels[g]), result.group_members[g]
             representative = []
             for rep in result.repness[g]:
                 row = rows.get(rep.statement_id)
@@ -208,24 +234,28 @@ def conversation_report(*, conversation: Conversation, top: int = 5) -> Report:
                 # comments): only what is published now is ever shown, to staff or residents.
                 if row is None or row.status != Statement.Status.PUBLISHED or row.is_meta:
                     continue
-                mine = row.groups[g]
+                mine = row.groups[position]
+                # The other groups of the same run, as the representativeness compares: today's
+                # totals minus the run's counts mixed two moments (shares below 0 or over 100 %
+                # while a recompute was due).
+                others = [split for i, split in enumerate(row.groups) if i != position]
                 rest = Split(
-                    row.total.agree - mine.agree,
-                    row.total.disagree - mine.disagree,
-                    row.total.seen - mine.seen,
+                    sum(o.agree for o in others),
+                    sum(o.disagree for o in others),
+                    sum(o.seen for o in others),
                 )
                 representative.append(
                     RepresentativeView(row=row, direction=rep.direction, group=mine, rest=rest)
                 )
-            label = int(label)
             groups.append(
                 GroupView(
                     label=label,
                     letter=group_letter(label),
                     size=len(members),
                     share=_share(len(members), n_grouped),
-                    shape=SHAPES[g % len(SHAPES)],
-                    colour=COLOURS[g % len(COLOURS)],
+                    # By the stable label, so a group keeps its mark from one run to the next.
+                    shape=SHAPES[label % len(SHAPES)],
+                    colour=COLOURS[label % len(COLOURS)],
                     representative=representative,
                 )
             )
@@ -315,7 +345,11 @@ def participation_series(
     from django.utils.translation import gettext as _
 
     raw = [
-        (_("Votes"), _per_day(VoteLog.objects.filter(conversation=conversation), "cast_at")),
+        # Every answer given, a changed one too: more than the votes counted above the chart.
+        (
+            _("Answers given (changed answers included)"),
+            _per_day(VoteLog.objects.filter(conversation=conversation), "cast_at"),
+        ),
         (
             _("New participants"),
             _per_day(Participant.objects.filter(conversation=conversation), "created_at"),

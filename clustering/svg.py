@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from clustering.report import COLOURS, SHAPES, GroupView, Series, map_points
 
 
-def _shape_name(shape: str) -> str:
+def shape_name(shape: str) -> str:
     return {
         "circle": _("circles"),
         "square": _("squares"),
@@ -52,6 +52,14 @@ def _marker(shape: str, x: float, y: float, r: float, fill: str, extra: str = ""
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{fill}"{extra}/>'
 
 
+def group_swatch(view: GroupView) -> SafeString:
+    """The group's mark as on the map (its shape in its colour), for the table beside the map."""
+    return mark_safe(  # noqa: S308 - a shape name from SHAPES and a colour from COLOURS only
+        '<svg class="swatch" viewBox="0 0 20 20" width="20" height="20" aria-hidden="true" '
+        f'focusable="false">{_marker(view.shape, 10, 10, 7, view.colour)}</svg>'
+    )
+
+
 def opinion_map(
     result,
     groups: list[GroupView],
@@ -84,7 +92,7 @@ def opinion_map(
         desc = _("Each mark is one participant.")
     desc += " " + " ".join(
         _("Group %(letter)s: %(size)d participants, drawn as %(shape)s.")
-        % {"letter": g.letter, "size": g.size, "shape": _shape_name(g.shape)}
+        % {"letter": g.letter, "size": g.size, "shape": shape_name(g.shape)}
         for g in groups
     )
     parts = [
@@ -96,31 +104,36 @@ def opinion_map(
         f'<line x1="{pad / 2}" y1="{height / 2}" x2="{width - pad / 2}" y2="{height / 2}" stroke="#ddd"/>',
     ]
     max_weight = max((p[3] for p in points), default=1)
+    # Points carry the run's group index; marks and colours go by the group's stable label.
+    labels = [int(label) for label in result.group_labels]
     for x, y, g, weight in points:
         px, py = to_px(x, y)
         r = 2.5 + (9 * math.sqrt(weight / max_weight) if aggregated else 0)
         if g < 0:
             parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{r:.1f}" fill="#b0b0b0"/>')
         else:
+            label = labels[g]
             parts.append(
                 _marker(
-                    SHAPES[g % len(SHAPES)],
+                    SHAPES[label % len(SHAPES)],
                     px,
                     py,
                     r,
-                    COLOURS[g % len(COLOURS)],
+                    COLOURS[label % len(COLOURS)],
                     ' fill-opacity="0.7"',
                 )
             )
-    for g, view in enumerate(groups):
-        if g >= len(result.group_centers):
+    index_of = {label: g for g, label in enumerate(labels)}
+    for view in groups:
+        g = index_of.get(view.label)
+        if g is None or g >= len(result.group_centers):
             continue
         px, py = to_px(*result.group_centers[g])
         label = f"{view.letter} ({view.size})"
         w = 9 * len(label) + 10
         parts.append(
             f'<g class="group-label"><rect x="{px - w / 2:.1f}" y="{py - 13:.1f}" width="{w}" height="24" rx="4" '
-            f'fill="#fff" stroke="{COLOURS[g % len(COLOURS)]}" stroke-width="2"/>'
+            f'fill="#fff" stroke="{view.colour}" stroke-width="2"/>'
             f'<text x="{px:.1f}" y="{py + 5:.1f}" text-anchor="middle" font-size="15" font-weight="700" '
             f'fill="#1a1a1a">{escape(label)}</text></g>'
         )

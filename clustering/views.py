@@ -18,7 +18,7 @@ from clustering.polis import conversation_export_polis_zip
 from clustering.services import conversation_recluster_request
 from clustering.svg import bar_chart, opinion_map
 from statements import selectors as statement_selectors
-from statements.models import Conversation
+from statements.models import Conversation, Statement
 from statements.participants import participant_for
 
 
@@ -78,7 +78,12 @@ def report(request, slug):
         ],
     }
     if data.has_groups:
-        texts = {r.pk: r.text for r in data.rows} if show_statements else None
+        # Statements on the map: the published ones (a run may predate a later rejection).
+        texts = (
+            {r.pk: r.text for r in data.rows if r.status == Statement.Status.PUBLISHED and not r.is_meta}
+            if show_statements
+            else None
+        )
         context["opinion_map"] = opinion_map(data.result, data.groups, texts)
     return render(request, "reports/report.html", context)
 

@@ -31,6 +31,8 @@ def test_staff_open_report_and_download_export(live_server, chromium_path, staff
         browser = p.chromium.launch(executable_path=chromium_path, args=ARGS)
         try:
             page = browser.new_page(accept_downloads=True)
+            console = []
+            page.on("console", lambda message: console.append(message.text))
             page.goto(
                 live_server.url + reverse("reports:report", kwargs={"slug": conversation.slug})
             )
@@ -39,6 +41,23 @@ def test_staff_open_report_and_download_export(live_server, chromium_path, staff
             page.click("form:has(#id_password) button[type=submit]")
             page.wait_for_selector("svg.opinion-map")
             assert page.locator(".group-card").count() >= 2
+            # The agree / disagree / pass bars are drawn as wide as their shares (the page's
+            # Content-Security-Policy blocks style attributes, so widths come from the style sheet),
+            # and the browser blocked nothing on the page under that policy.
+            bars = page.eval_on_selector_all(
+                ".split-bar",
+                "bars => bars.map(bar => [bar.getBoundingClientRect().width, "
+                "...[...bar.children].map(part => part.getBoundingClientRect().width)])",
+            )
+            assert bars, "no agree / disagree / pass bar on the report"
+            for whole, *parts in bars:
+                assert sum(parts) == pytest.approx(whole, abs=3) or sum(parts) == 0
+            assert any(parts[0] > 0 for _whole, *parts in bars)
+            assert [m for m in console if "Content Security Policy" in m] == []
+            swatches = page.eval_on_selector_all(
+                "svg.swatch > *", "marks => marks.map(m => getComputedStyle(m).fill)"
+            )
+            assert len(set(swatches)) >= 2  # each group's mark in its own colour
             with page.expect_download() as download_info:
                 page.click("a[download]")
             path = tmp_path / "export.zip"

@@ -231,3 +231,66 @@ def test_statement_rejected_after_the_last_run_never_shows_in_results_or_report(
     client.force_login(staff_user)
     report = conversation_report(conversation=voted)
     assert rejected_pk not in {rep.row.pk for g in report.groups for rep in g.representative}
+    # Nor on the staff map with its statements shown.
+    html = client.get(
+        reverse("reports:report", kwargs={"slug": voted.slug}) + "?statements=1"
+    ).content.decode()
+    opinion_map = html[html.index("<svg") : html.index("</svg>")]
+    assert f"<title>#{rejected_pk}:" not in opinion_map
+    assert "statement-mark" in opinion_map  # the published ones are there
+
+
+def test_other_groups_figures_come_from_the_same_run_as_the_groups(client, staff_user, voted):
+    """Votes change after a run and before the next: the group and its comparison are both the
+    run's, so no share goes below 0 or above 100 (it mixed the run with today's totals)."""
+    from clustering.report import conversation_report
+    from statements.models import Vote
+
+    report = conversation_report(conversation=voted)
+    rep = next(rep for group in report.groups for rep in group.representative)
+    Vote.objects.filter(statement_id=rep.row.pk).update(choice=-1)  # everyone now disagrees
+    for group in conversation_report(conversation=voted).groups:
+        others = [g for g in report.groups if g.label != group.label]
+        for shown in group.representative:
+            for split in (shown.group, shown.rest):
+                assert 0 <= split.agree_pct <= 100 and 0 <= split.disagree_pct <= 100
+                assert sum(split.bar) == (100 if split.seen else 0)
+            assert shown.rest.seen == sum(
+                row_split.seen
+                for g, row_split in shown.row.labelled
+                if g.label in {o.label for o in others}
+            )
+
+
+def test_groups_keep_their_mark_by_label_and_are_listed_in_letter_order(voted, monkeypatch):
+    import dataclasses
+
+    from clustering import report as report_module
+    from clustering.report import COLOURS, SHAPES
+    from clustering.selectors import run_result
+
+    run = ClusteringRun.objects.filter(conversation=voted).latest("pk")
+    result = run_result(run)
+    assert len(result.group_labels) >= 2
+    # The next run matched groups to the last by members; its first group is the one labelled C.
+    relabelled = dataclasses.replace(
+        result, group_labels=[2, *range(len(result.group_labels) - 1)][: len(result.group_labels)]
+    )
+    monkeypatch.setattr(report_module, "run_result", lambda _run: relabelled)
+    groups = report_module.conversation_report(conversation=voted).groups
+    assert [g.label for g in groups] == sorted(g.label for g in groups)
+    for group in groups:
+        assert group.shape == SHAPES[group.label % len(SHAPES)]
+        assert group.colour == COLOURS[group.label % len(COLOURS)]
+
+
+def test_report_pages_carry_no_inline_style_the_policy_would_block(client, staff_user, voted):
+    client.force_login(staff_user)
+    for url in (
+        reverse("reports:report", kwargs={"slug": voted.slug}),
+        reverse("reports:report", kwargs={"slug": voted.slug}) + "?statements=1",
+        reverse("statements:results", kwargs={"slug": voted.slug}),
+        reverse("moderation:queue"),
+    ):
+        html = client.get(url).content.decode()
+        assert " style=" not in html, url
