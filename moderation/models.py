@@ -129,3 +129,22 @@ class ModerationAction(models.Model):
     @property
     def is_rejection(self) -> bool:
         return self.action in self.REJECTIONS
+
+
+class DigestSent(models.Model):
+    """One moderators' digest as sent: what it listed, so the next run mails only a change.
+
+    ``items`` holds ``[statement id, "overdue" | "due_soon"]`` pairs, sorted.
+    """
+
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now, db_index=True)
+    items = models.JSONField(_("statements listed"), default=list)
+    recipients = models.PositiveIntegerField(_("messages sent"), default=0)
+
+    class Meta:
+        verbose_name = _("moderators' digest")
+        verbose_name_plural = _("moderators' digests")
+        ordering = ["-sent_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.sent_at:%Y-%m-%d %H:%M} ({len(self.items)})"

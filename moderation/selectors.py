@@ -174,17 +174,25 @@ def moderation_queue_needing_attention(*, now: datetime | None = None) -> list[Q
 
 
 def moderator_email_addresses() -> list[str]:
+    """Addresses of the active users who hold the moderation permission: through the Moderators
+    group, any other group given it, or directly (staff and superusers may moderate too, but get
+    the digest only when they hold the permission so). One address once, whatever its case."""
     users = (
         get_user_model()
         .objects.filter(is_active=True)
         .filter(
-            Q(groups__name=MODERATORS_GROUP) | Q(user_permissions__codename="moderate_statement")
+            Q(groups__name=MODERATORS_GROUP)
+            | Q(groups__permissions__codename="moderate_statement")
+            | Q(user_permissions__codename="moderate_statement")
         )
         .exclude(email="")
         .values_list("email", flat=True)
         .distinct()
     )
-    return sorted(set(users))
+    addresses: dict[str, str] = {}
+    for address in sorted(users):
+        addresses.setdefault(address.strip().casefold(), address.strip())
+    return sorted(addresses.values())
 
 
 def moderation_log(

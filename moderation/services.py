@@ -409,9 +409,15 @@ def statements_reject_bulk(
 def moderation_digest_send(*, now: datetime | None = None) -> int:
     """E-mail moderators what is due within 4 working hours or overdue; returns messages sent.
 
-    Sends nothing when the digest is switched off, nothing is due, or no moderator has an address.
+    Sends nothing when the digest is switched off, nothing is due, or no moderator has an address;
+    and nothing when the last digest sent already listed everything due (beat runs this every hour
+    or so; a statement decided since is no news): a digest goes out when a statement joins the
+    list or turns overdue, and as a reminder once on each working day (Helsinki) that begins with
+    statements still waiting.
     """
     from moderation import selectors
+    from moderation.deadlines import HELSINKI, is_working_day
+    from moderation.models import DigestSent
 
     if not settings.MODERATION_DIGEST_ENABLED:
         return 0
@@ -422,6 +428,12 @@ def moderation_digest_send(*, now: datetime | None = None) -> int:
     recipients = selectors.moderator_email_addresses()
     if not recipients:
         return 0
+    listed = sorted([item.statement.pk, item.urgency] for item in items)
+    last = DigestSent.objects.order_by("-sent_at", "-id").first()
+    if last is not None and {tuple(x) for x in listed} <= {tuple(x) for x in last.items}:
+        today = now.astimezone(HELSINKI).date()
+        if last.sent_at.astimezone(HELSINKI).date() >= today or not is_working_day(today):
+            return 0
     with translation.override(settings.LANGUAGE_CODE):
         context = {
             "items": items,
@@ -435,4 +447,5 @@ def moderation_digest_send(*, now: datetime | None = None) -> int:
     sent = 0
     for address in recipients:
         sent += EmailMessage(subject=subject, body=body, to=[address]).send()
+    DigestSent.objects.create(sent_at=now, items=listed, recipients=sent)
     return sent

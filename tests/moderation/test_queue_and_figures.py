@@ -155,6 +155,46 @@ def test_digest_is_silent_when_nothing_is_due_or_it_is_off(conversation, setting
     assert mail.outbox == []
 
 
+def test_digest_is_not_sent_again_until_there_is_news_or_a_new_working_day(conversation, settings):
+    """Beat runs the digest hourly: an unchanged list is not mailed again every hour, through
+    nights and weekends; a newly overdue statement is, and Monday morning brings one reminder."""
+    settings.MODERATION_DIGEST_ENABLED = True
+    make_moderator("mod-a", email="a@example.org")
+    make_pending(conversation, "Myöhässä perjantaina", submitted_at=hki(2026, 1, 15, 9))  # Thursday
+    friday_evening = hki(2026, 1, 16, 18)
+    assert services.moderation_digest_send(now=friday_evening) == 1
+    hourly = [friday_evening + timedelta(hours=h) for h in range(1, 62)]  # to Monday 08:00
+    assert sum(services.moderation_digest_send(now=moment) for moment in hourly) == 1
+    assert len(mail.outbox) == 2  # Friday evening, and Monday's reminder just after midnight
+    assert hki(2026, 1, 19, 0) <= timezone.localtime(_last_digest_sent_at()) < hki(2026, 1, 19, 1)
+    make_pending(conversation, "Uusi kiireinen", submitted_at=hki(2026, 1, 16, 11))  # due Mon 11:00
+    assert services.moderation_digest_send(now=hki(2026, 1, 19, 8)) == 1  # now due soon: news
+    assert "Uusi kiireinen" in mail.outbox[-1].body
+    assert services.moderation_digest_send(now=hki(2026, 1, 19, 9)) == 0
+
+
+def _last_digest_sent_at():
+    from moderation.models import DigestSent
+
+    return DigestSent.objects.order_by("-sent_at").first().sent_at
+
+
+def test_digest_reaches_everyone_with_the_permission_once(conversation, settings):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+
+    settings.MODERATION_DIGEST_ENABLED = True
+    city = Group.objects.create(name="Kaupungin moderaattorit")
+    city.permissions.add(Permission.objects.get(codename="moderate_statement"))
+    member = get_user_model().objects.create_user("city-mod", email="kaisa@hel.fi", password="x" * 12)
+    member.groups.add(city)
+    make_moderator("matti-1", email="Matti@hel.fi")
+    make_moderator("matti-2", email="matti@hel.fi")
+    make_pending(conversation, "Myöhässä", submitted_at=hki(2026, 1, 12, 9))
+    assert services.moderation_digest_send(now=hki(2026, 1, 19, 12)) == 2
+    assert sorted(m.to[0].casefold() for m in mail.outbox) == ["kaisa@hel.fi", "matti@hel.fi"]
+
+
 def test_digest_task_is_scheduled_and_calls_the_service(monkeypatch):
     from django.conf import settings
 
