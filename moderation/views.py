@@ -228,7 +228,12 @@ def _filtered_log(request):
             if data["until"]
             else None,
         }
-    return form, selectors.moderation_log(**filters)
+    actions = selectors.moderation_log(**filters)
+    if form.is_bound and not form.is_valid():
+        # A filter that cannot be read lists nothing (the form says why): the whole log under a
+        # filter the moderator believes is applied would be wrong.
+        actions = actions.none()
+    return form, actions
 
 
 @require_GET
@@ -248,7 +253,13 @@ def log(request):
 @require_GET
 @moderator_required
 def log_csv(request):
-    _form, actions = _filtered_log(request)
+    form, actions = _filtered_log(request)
+    if form.is_bound and not form.is_valid():
+        return HttpResponse(
+            _("The filters could not be read: %(errors)s") % {"errors": _form_errors(form)},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="moderation-log-{stamp}.csv"'

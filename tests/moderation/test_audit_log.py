@@ -82,6 +82,19 @@ def test_log_page_lists_and_filters(client, moderator, history):
     assert f'href="/moderation/s/{history["original"].pk}/"' in html
 
 
+def test_a_filter_that_cannot_be_read_lists_nothing_rather_than_everything(client, moderator, history):
+    client.force_login(moderator)
+    query = {"moderator": "toinen", "statement": "#1", "lang": "en"}  # a typo in one field
+    html = client.get(reverse("moderation:log"), query).content.decode()
+    assert html.count('data-action="') == 0
+    assert "Enter a whole number." in html
+    csv_file = client.get(reverse("moderation:log_csv"), query)
+    assert csv_file.status_code == 400
+    assert csv_file.content.decode().startswith("The filters could not be read:")
+    gone = client.get(reverse("moderation:log_csv"), {"conversation": "no-such-conversation"})
+    assert gone.status_code == 400
+
+
 def test_csv_download_has_every_action_and_defuses_formulas(client, moderator, history):
     client.force_login(moderator)
     response = client.get(reverse("moderation:log_csv"))

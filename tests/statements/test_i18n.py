@@ -96,3 +96,38 @@ def test_button_labels_differ_between_languages_once_translated(client, conversa
     english = client.get(conversation_url(conversation) + "?lang=en").content.decode()
     assert ">Samaa mieltä<" in finnish and ">Agree<" not in finnish
     assert ">Agree<" in english and ">Samaa mieltä<" not in english
+
+
+def _po_entries(path):
+    """(flags, msgid, msgstr) of each entry of a .po file, obsolete ones and the header left out."""
+    entries, flags, fields, current = [], "", {}, None
+    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
+        if not line.strip():
+            if fields.get("msgid"):
+                entries.append((flags, fields["msgid"], fields.get("msgstr", fields.get("msgstr[0]", ""))))
+            flags, fields, current = "", {}, None
+        elif line.startswith("#~"):
+            fields, current = {}, None
+        elif line.startswith("#,"):
+            flags = line
+        elif line.startswith("msg"):
+            key, _, value = line.partition(" ")
+            current, fields[key] = key, value.strip()[1:-1]
+        elif line.startswith('"') and current:
+            fields[current] += line.strip()[1:-1]
+    return entries
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+def test_every_text_is_translated_and_no_translation_is_a_guess(language):
+    """makemessages marks a new text "fuzzy" with the translation of a similar old one (a digest
+    named "moderator"): such a guess, like a missing translation, must not ship."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    path = Path(settings.BASE_DIR) / "voxit" / "locale" / language / "LC_MESSAGES" / "django.po"
+    entries = _po_entries(path)
+    assert len(entries) > 300
+    assert [msgid for flags, msgid, _ in entries if "fuzzy" in flags] == []
+    assert [msgid for _flags, msgid, msgstr in entries if not msgstr] == []
