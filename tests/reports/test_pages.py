@@ -294,3 +294,11 @@ def test_report_pages_carry_no_inline_style_the_policy_would_block(client, staff
     ):
         html = client.get(url).content.decode()
         assert " style=" not in html, url
+
+
+def test_sorting_the_table_keeps_the_statements_on_the_map_and_back(client, staff_user, voted):
+    client.force_login(staff_user)
+    url = reverse("reports:report", kwargs={"slug": voted.slug})
+    html = client.get(url, {"statements": "1", "sort": "agree", "dir": "desc"}).content.decode()
+    assert 'href="?sort=votes&amp;statements=1#table-heading"' in html
+    assert 'href="?sort=agree&amp;dir=desc&amp;statements=0"' in html
