@@ -40,7 +40,8 @@ class QueueItem:
 
     @property
     def is_overdue(self) -> bool:
-        return self.working_time_left <= timedelta(0)
+        # At the deadline itself it is still in time, as the figures count a decision made then.
+        return self.working_time_left < timedelta(0)
 
     @property
     def is_due_soon(self) -> bool:

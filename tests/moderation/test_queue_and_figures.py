@@ -39,6 +39,11 @@ def test_queue_is_oldest_first_with_author_rejections_and_deadline(conversation,
     assert items[1].is_due_soon and not items[1].is_overdue and items[1].urgency == "due_soon"
     assert items[0].is_overdue and items[0].urgency == "overdue"
     assert (items[1].hours_left, items[1].minutes_left) == (3, 0)
+    # At the deadline itself it is still in time (as the figures count a decision made then).
+    at_deadline = selectors.moderation_queue(conversation=conversation, now=hki(2026, 1, 19, 15))
+    assert at_deadline[1].statement == newer and not at_deadline[1].is_overdue
+    just_after = selectors.moderation_queue(conversation=conversation, now=hki(2026, 1, 19, 15, 0, 1))
+    assert just_after[1].is_overdue
 
 
 def test_queue_page_shows_facts_and_marks_overdue_in_words(client, moderator, conversation):
