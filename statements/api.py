@@ -147,7 +147,7 @@ _vote_updated_at = serializers.DateTimeField()
 
 
 def _statement_data(statement) -> dict:
-    return {"id": statement.pk, "text": statement.display_text}
+    return {"id": statement.pk, "text": statement.display_text, "lang": statement.display_language}
 
 
 def _vote_data(vote) -> dict:

@@ -240,6 +240,18 @@ class Statement(models.Model):
                 return value
         return self.text
 
+    @property
+    def display_language(self) -> str:
+        """The language of ``display_text``, for its ``lang`` attribute: the reader's when the
+        statement has that translation, Finnish when the wording shown is its Finnish text, and
+        "" (unknown, as HTML has it) for a resident's own wording in a language not recorded."""
+        language = (translation.get_language() or "fi")[:2]
+        if language in LANGUAGE_CODES and getattr(self, f"text_{language}", ""):
+            return language
+        if self.text_fi and self.text_fi == self.text:
+            return "fi"
+        return ""
+
 
 class Vote(models.Model):
     """A participant's current answer to one statement. Earlier answers live in VoteLog."""

@@ -31,10 +31,15 @@ class ConversationSerializer(serializers.ModelSerializer):
 
 class StatementSerializer(serializers.ModelSerializer):
     text = serializers.CharField(source="display_text", read_only=True)
+    lang = serializers.CharField(
+        source="display_language",
+        read_only=True,
+        help_text='Language of the text shown (fi, sv, en), or "" when not known.',
+    )
 
     class Meta:
         model = Statement
-        fields = ["id", "text"]
+        fields = ["id", "text", "lang"]
 
 
 class ProgressSerializer(serializers.Serializer):

@@ -31,9 +31,11 @@
     }
     var text = document.getElementById("statement-text");
     text.textContent = next.text;
+    text.lang = next.lang || "";
     form.querySelector("input[name=statement]").value = next.id;
-    var first = form.querySelector("button");
-    if (first) { first.focus(); }
+    // Focus the new statement itself, so a screen reader reads it out (focus on the first
+    // button read only "Agree, button"); Tab then reaches the answers.
+    text.focus();
   }
 
   function announce(message) {
@@ -60,7 +62,8 @@
     }).then(function (result) {
       buttons.forEach(function (b) { b.disabled = false; });
       if (!result.ok) {
-        if (error) { error.textContent = result.data.detail || ""; error.hidden = false; }
+        if (error) { error.hidden = false; error.textContent = result.data.detail || ""; }
+        button.focus();  // disabling it while waiting had dropped the focus to the page
         return;
       }
       if (error) { error.hidden = true; }

@@ -110,6 +110,31 @@ def test_resident_without_javascript_votes_by_plain_form_posts(
     assert Vote.objects.filter(choice=0).count() == 3
 
 
+def test_keyboard_voting_reads_out_the_next_statement_and_an_error_keeps_the_focus(
+    live_server, resident, conversation
+):
+    """With the keyboard (and so a screen reader): after an answer the focus is on the next
+    statement, which carries its language; after a refused answer it stays on the button."""
+    page = resident
+    page.goto(f"{live_server.url}/c/{SLUG}/?lang=en")
+    statement = page.locator("#statement-text")
+    assert statement.get_attribute("lang") == "fi"  # a Finnish statement on an English page
+    first_text = statement.inner_text()
+    page.locator("button.vote-agree").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#progress-text")).to_contain_text("1 / 5")
+    assert statement.inner_text() != first_text
+    assert page.evaluate("document.activeElement.id") == "statement-text"
+    assert statement.get_attribute("lang") == "fi"
+
+    conversation.closes_at = timezone.now() - timedelta(minutes=1)
+    conversation.save(update_fields=["closes_at"])
+    page.locator("button.vote-pass").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#vote-error")).to_be_visible()
+    assert page.evaluate("document.activeElement.classList.contains('vote-pass')")
+
+
 SERIOUS = {"serious", "critical"}
 
 
