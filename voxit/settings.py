@@ -199,6 +199,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Conversations may be embedded (iframe) only on the hosts the city lists; nothing else frames Voxit.
 EMBED_HOSTS = env("EMBED_HOSTS")
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "voxit.views.csrf_failure"
 # Inside a cross-site iframe browsers send only SameSite=None cookies, and those only when Secure.
 # So with embedding hosts behind HTTPS the residents' cookies (participant, CSRF, language) are
 # SameSite=None; CSRF stays protected by its token and Origin check. Staff sessions stay Lax.

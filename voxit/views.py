@@ -55,6 +55,25 @@ def permission_denied(request, exception=None):
     return _error(request, "errors/403.html", 403)
 
 
+def csrf_failure(request, reason=""):
+    """A form refused by the CSRF check (CSRF_FAILURE_VIEW): the page had expired, or the browser
+    did not send its cookie (cleared, blocked inside an embedding page). Said in the resident's
+    language, with the way back; Django's own page is English and unstyled under our CSP."""
+    from statements.ratelimit import wants_json
+
+    message = _(
+        "The form could not be sent: the page had expired or your browser did not send its "
+        "cookie. Reload the page and try again."
+    )
+    if wants_json(request):
+        return JsonResponse({"code": "csrf_failed", "detail": message}, status=403)
+    back = None
+    parts = request.path.split("/")
+    if len(parts) > 3 and parts[1] == "c" and parts[2]:
+        back = f"/c/{parts[2]}/"
+    return render(request, "errors/csrf.html", {"message": message, "back": back}, status=403)
+
+
 def page_not_found(request, exception=None):
     return _error(request, "errors/404.html", 404)
 

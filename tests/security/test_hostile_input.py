@@ -365,3 +365,27 @@ def test_lone_surrogates_and_deeply_nested_json_are_refused_with_a_message(conve
         assert refused.json() == not_valid_json
     assert Statement.objects.filter(conversation=conversation).count() == 1
     assert Vote.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"), [("fi", "Sivu oli vanhentunut"), ("sv", "Sidan hade gått ut")]
+)
+def test_a_form_refused_by_the_csrf_check_explains_in_the_residents_language(
+    conversation, language, heading
+):
+    """Cookies cleared (or blocked inside an embedding page) between loading the card and
+    answering: Voxit's own page in the resident's language with the way back, not Django's
+    English one (whose inline style our CSP blocks), and no vote."""
+    statement = services.statement_seed(conversation=conversation, text="Kävelykatu Hämeentielle")
+    resident = Client(enforce_csrf_checks=True, raise_request_exception=False, HTTP_HOST="localhost")
+    resident.get(f"/c/{conversation.slug}/?lang={language}")
+    resident.cookies.pop("csrftoken")
+    refused = resident.post(
+        f"/c/{conversation.slug}/vote/", {"statement": statement.pk, "choice": "agree", "csrfmiddlewaretoken": "x" * 32}
+    )
+    assert refused.status_code == 403
+    html = refused.content.decode()
+    assert f'<html lang="{language}"' in html and f"<h1>{heading}</h1>" in html
+    assert f'href="/c/{conversation.slug}/"' in html
+    assert "<style" not in html and " style=" not in html
+    assert not Vote.objects.exists()
