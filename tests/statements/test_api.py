@@ -459,7 +459,8 @@ def test_direct_vote_path_casts_the_vote_like_drf(client, conversation, seeds, d
     first, second = direct.json(), negotiated.json()
     assert first.keys() == second.keys() == {"vote", "next", "progress"}
     assert first["vote"].keys() == second["vote"].keys()
-    assert first["vote"]["statement"] == second["vote"]["statement"] == {"id": seeds[0].pk, "text": seeds[0].text, "lang": "fi"}
+    expected = {"id": seeds[0].pk, "text": seeds[0].text, "lang": "fi"}
+    assert first["vote"]["statement"] == second["vote"]["statement"] == expected
     assert first["progress"] == second["progress"] == {"answered": 1, "total": len(seeds)}
     assert first["next"]["id"] != seeds[0].pk
     assert _comparable(direct)[2] == _comparable(negotiated)[2]
