@@ -127,5 +127,6 @@ def results(request, slug):
         "nav": "results",
         "has_closed": conversation.has_closed(),
         "not_yet_open": conversation.has_not_opened(),
+        "accepts_statements": conversation.accepts_statements(),
     }
     return render(request, "results/results.html", context)

@@ -408,3 +408,8 @@ def test_conversation_before_opening_says_when_it_opens(english, db):
     assert 'name="choice"' not in html
     english.post(url("vote", conversation), {"statement": statement.pk, "choice": "agree"})
     assert not Vote.objects.exists()
+    # Adding a statement is not offered yet, and its page says when it will be (not "no longer").
+    assert url("statement_new", conversation) not in html
+    new = page(english, url("statement_new", conversation))
+    assert f"You can add statements once the conversation opens on {local(conversation.opens_at)}." in new
+    assert "no longer accepted" not in new
