@@ -189,3 +189,39 @@ def test_resident_pages_have_no_serious_accessibility_problems(live_server, resi
         for violation in found:
             print("   ", violation)
     assert not problems
+
+
+def test_a_very_long_word_does_not_make_resident_pages_scroll_sideways(
+    live_server, resident, conversation
+):
+    """On a phone, a statement with one 100-character word (a pasted address, a compound) wraps on
+    every page that shows it: the similar-statements step, my statements, the statement page and
+    the results."""
+    word = "Pääkaupunkiseudunjoukkoliikennelautakunnan" * 2 + "kokouspöytäkirjaliitteet"
+    assert len(word) >= 99
+    published = make_seed(conversation, f"Lue lisää {word}")
+    conversation.show_results = True
+    conversation.save(update_fields=["show_results"])
+    page = resident
+    base = live_server.url
+    page.goto(f"{base}/c/{SLUG}/statements/new/")
+    page.locator("#id_text").fill(f"Lue lisää {word} ja kommentoi")
+    with page.expect_navigation():
+        page.locator("form.statement-form button[type=submit]").click()
+    assert page.locator("#similar-statements").count() == 1  # the long published one is offered
+    wide = {}
+
+    def measure(name):
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            wide[name] = overflow
+
+    measure("similar-statements step")
+    with page.expect_navigation():
+        page.locator("form.statement-form button[type=submit]").click()  # send anyway
+    assert page.url.endswith("/statements/mine/")
+    measure("my statements")
+    for path in (f"/c/{SLUG}/s/{published.pk}/", f"/c/{SLUG}/results/"):
+        page.goto(base + path)
+        measure(path)
+    assert wide == {}
