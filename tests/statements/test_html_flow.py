@@ -145,7 +145,12 @@ def test_statement_page_lets_a_resident_vote_on_that_statement(english, conversa
         {"statement": seeds[4].pk, "choice": "pass", "next": statement_url},
     )
     assert response["Location"] == statement_url
-    assert re.search(r"Your answer:\s*<strong>Pass</strong>", page(english, statement_url))
+    answered = page(english, statement_url)
+    assert re.search(r"Your answer:\s*<strong>Pass</strong>", answered)
+    # Answered, the three are toggle buttons for assistive technology: one pressed, two not.
+    pressed = dict(re.findall(r'value="(agree|disagree|pass)" class="[^"]*" aria-pressed="(true|false)"', answered))
+    assert pressed == {"agree": "false", "disagree": "false", "pass": "true"}
+    assert "aria-pressed" not in html  # before answering they are plain buttons
 
 
 def test_vote_never_redirects_to_another_site(english, conversation, seeds):
