@@ -31,11 +31,11 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from clustering.models import PolisSource
-from clustering.polis_io import PolisExport, PolisExportError, read_polis_export, spreadsheet_text
+from clustering.polis_io import PolisExport, PolisExportError, read_polis_export
 from clustering.selectors import run_latest_succeeded, run_result
 from clustering.services import votes_load
 from statements.models import Conversation, Participant, Statement, Vote, VoteLog
-from statements.text import clean_statement_text, spreadsheet_safe, statement_text_key
+from statements.text import clean_statement_text, spreadsheet_safe, spreadsheet_text, statement_text_key
 
 Progress = Callable[[str, int, int], None]
 MODERATED = {

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["PolisExport", "PolisExportError", "read_polis_export", "spreadsheet_text"]
+from statements.text import spreadsheet_text  # pure Python, no Django
+
+__all__ = ["PolisExport", "PolisExportError", "read_polis_export"]
 
 csv.field_size_limit(sys.maxsize)
 
@@ -90,14 +92,6 @@ def _int(value: str, default: int = 0) -> int:
     if not value:
         return default
     return int(float(value))
-
-
-def spreadsheet_text(cell: str) -> str:
-    """Undo the apostrophe Voxit's export puts before text a spreadsheet would run as a formula
-    (``statements.text.spreadsheet_safe``); Polis' own exports have none."""
-    if cell.startswith("'") and cell[1:2] in ("=", "+", "-", "@", "\t", "\r"):
-        return cell[1:]
-    return cell
 
 
 def _read_comments(path: Path):

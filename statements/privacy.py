@@ -76,9 +76,11 @@ def participant_forget(*, participant: Participant) -> ForgetOutcome:
         vote_log = VoteLog.objects.filter(participant=participant).delete()[0]
         deleted = 0
         others_voted = VoteLog.objects.filter(statement=OuterRef("pk"))
+        # Never published: a published statement always has published_at (a constraint), and
+        # one reversed to rejected keeps it.
         for statement in Statement.objects.filter(
             author=participant, published_at__isnull=True
-        ).exclude(status=Statement.Status.PUBLISHED).exclude(Exists(others_voted)):
+        ).exclude(Exists(others_voted)):
             try:
                 with transaction.atomic():
                     statement.delete()  # moderation log entries about it go with it (cascade)

@@ -37,3 +37,9 @@ def spreadsheet_safe(value) -> str:
     gets a leading apostrophe, which spreadsheets read as "this is text" (OWASP's advice)."""
     value = "" if value is None else str(value)
     return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def spreadsheet_text(cell: str) -> str:
+    """The value ``spreadsheet_safe`` wrote, read back: the apostrophe it put before text that
+    would start a formula is dropped (exports without it, such as Polis' own, are unchanged)."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
