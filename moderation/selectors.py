@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -239,6 +239,22 @@ def statement_history(*, statement: Statement) -> list[ModerationAction]:
         ModerationAction.objects.filter(statement=statement)
         .select_related("duplicate_of")
         .order_by("id")
+    )
+
+
+def duplicates_resting_on(*, statement: Statement) -> list[Statement]:
+    """Rejected statements whose standing rejection (their latest decision) says they duplicate
+    ``statement``: their point is in the conversation only through it."""
+    standing = (
+        ModerationAction.objects.filter(statement=OuterRef("pk"))
+        .order_by("-id")
+        .values("duplicate_of_id")[:1]
+    )
+    return list(
+        Statement.objects.filter(conversation_id=statement.conversation_id, status=Status.REJECTED)
+        .annotate(standing_duplicate_of=Subquery(standing))
+        .filter(standing_duplicate_of=statement.pk)
+        .order_by("pk")
     )
 
 

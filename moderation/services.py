@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from clustering.services import conversation_recluster_request
+from moderation import selectors
 from moderation.errors import AlreadyDecided, InvalidDecision, NotAModerator
 from moderation.models import ModerationAction
 from moderation.permissions import user_can_moderate
@@ -96,6 +97,23 @@ def _checked_rejection(*, statement: Statement, reason: str, duplicate_of_id, ex
             _("Explain the reason when you choose “Other reason”."), code="explanation_missing"
         )
     return duplicate_of, explanation
+
+
+def _refuse_if_duplicates_rest_on(statement: Statement) -> None:
+    """Rejecting a statement others were rejected as duplicates of would take their point out of
+    the conversation with it, unseen by anyone: refused, with the way forward."""
+    resting = [duplicate.pk for duplicate in selectors.duplicates_resting_on(statement=statement)]
+    if resting:
+        raise InvalidDecision(
+            _(
+                "Statements %(ids)s were rejected as duplicates of #%(id)s, so rejecting it would "
+                "take their point out of the conversation too. Publish one of them first "
+                "(reverse its rejection), then reject #%(id)s as its duplicate or for its own "
+                "reason."
+            )
+            % {"ids": ", ".join(f"#{pk}" for pk in resting), "id": statement.pk},
+            code="duplicates_rest_on_it",
+        )
 
 
 def _checked_edit(*, statement: Statement, text: str | None) -> str:
@@ -186,6 +204,7 @@ def _reject(
     duplicate_of, explanation = _checked_rejection(
         statement=statement, reason=reason, duplicate_of_id=duplicate_of_id, explanation=explanation
     )
+    _refuse_if_duplicates_rest_on(statement)
     _move(
         statement=statement,
         expected=expected,
@@ -415,7 +434,6 @@ def moderation_digest_send(*, now: datetime | None = None) -> int:
     list or turns overdue, and as a reminder once on each working day (Helsinki) that begins with
     statements still waiting.
     """
-    from moderation import selectors
     from moderation.deadlines import HELSINKI, is_working_day
     from moderation.models import DigestSent
 

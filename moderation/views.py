@@ -169,6 +169,7 @@ def statement(request, statement_id):
     context = {
         "statement": statement,
         "history": selectors.statement_history(statement=statement),
+        "duplicates": selectors.duplicates_resting_on(statement=statement),
         "form": ReverseForm(),
         "deadline": None,
     }

@@ -262,3 +262,32 @@ def test_author_sees_each_outcome_in_their_language(client, conversation, modera
         reverse("statements:mine", kwargs={"slug": conversation.slug})
     ).content.decode()
     assert 'lang="fi"' in html_fi
+
+
+def test_the_queue_refuses_to_reject_what_others_were_rejected_as_duplicates_of(
+    client, moderator, conversation
+):
+    """From the queue: the second look-alike is rejected as a duplicate of the first, then the
+    moderator tries to reject the first too. The page says why not and what to do; the first
+    stays in the queue, and its page lists the duplicate."""
+    first = make_pending(conversation, "Lisää penkkejä puistoihin")
+    second = make_pending(conversation, "Puistoihin tarvitaan lisää penkkejä")
+    client.force_login(moderator)
+    decide = "moderation:decide"
+    response = client.post(
+        reverse(decide, args=[second.pk]) + "?lang=en", {"reject_duplicate_of": first.pk}
+    )
+    assert response.status_code == 302
+    page = client.post(
+        reverse(decide, args=[first.pk]) + "?lang=en",
+        {"decision": "reject", "reason": "off_topic"},
+        follow=True,
+    ).content.decode()
+    assert f"Statements #{second.pk} were rejected as duplicates of #{first.pk}" in page
+    first.refresh_from_db()
+    assert first.status == Statement.Status.PENDING
+    queue = client.get(reverse("moderation:queue") + "?lang=en").content.decode()
+    assert f'id="statement-{first.pk}"' in queue
+    detail = client.get(reverse("moderation:statement", args=[first.pk]) + "?lang=en").content.decode()
+    assert "Rejected as its duplicates" in detail
+    assert reverse("moderation:statement", args=[second.pk]) in detail

@@ -113,6 +113,84 @@ def test_duplicate_of_itself_is_refused(moderator, pending):
         )
 
 
+def test_rejecting_the_statement_others_duplicate_is_refused_until_one_is_published(
+    moderator, conversation
+):
+    # Two residents make the same point; the moderator rejects the second as a duplicate of the
+    # first while both wait. Rejecting the first as well would leave the point nowhere.
+    first = make_pending(conversation, "Kirjastot auki sunnuntaisin")
+    second = make_pending(conversation, "Kirjastot pitäisi pitää auki myös sunnuntaina")
+    services.statement_reject(
+        statement_id=second.pk, moderator=moderator, reason=Reason.DUPLICATE, duplicate_of_id=first.pk
+    )
+    with pytest.raises(InvalidDecision) as caught:
+        services.statement_reject(statement_id=first.pk, moderator=moderator, reason=Reason.OFF_TOPIC)
+    assert caught.value.code == "duplicates_rest_on_it"
+    assert f"#{second.pk}" in str(caught.value.message)
+    first.refresh_from_db()
+    assert first.status == Statement.Status.PENDING
+    assert not ModerationAction.objects.filter(statement=first).exists()
+
+    # The way the message gives: publish the duplicate, then reject the first as its duplicate.
+    services.statement_decision_reverse(
+        statement_id=second.pk, moderator=moderator, explanation="Alkuperäinen ei käy"
+    )
+    services.statement_reject(
+        statement_id=first.pk, moderator=moderator, reason=Reason.DUPLICATE, duplicate_of_id=second.pk
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (Statement.Status.REJECTED, Statement.Status.PUBLISHED)
+
+
+def test_reversing_a_publication_others_duplicate_is_refused(moderator, conversation):
+    original = make_pending(conversation, "Pyöräteitä lisää keskustaan")
+    services.statement_approve(statement_id=original.pk, moderator=moderator)
+    copy = make_pending(conversation, "Lisää pyöräteitä keskustaan")
+    services.statement_reject(
+        statement_id=copy.pk, moderator=moderator, reason=Reason.DUPLICATE, duplicate_of_id=original.pk
+    )
+    with pytest.raises(InvalidDecision) as caught:
+        services.statement_decision_reverse(
+            statement_id=original.pk,
+            moderator=moderator,
+            reason=Reason.INSULTING,
+            explanation="Loukkaava sävy",
+        )
+    assert f"#{copy.pk}" in str(caught.value.message)
+    original.refresh_from_db()
+    assert original.status == Statement.Status.PUBLISHED
+
+
+def test_a_duplicate_rejection_since_reversed_or_replaced_does_not_hold_the_original(
+    moderator, conversation
+):
+    original = make_pending(conversation, "Uimahalli auki aamuisin")
+    reversed_copy = make_pending(conversation, "Uimahallin aamuvuorot takaisin")
+    rejected_again = make_pending(conversation, "Uimahalli aamuisin auki, kiitos")
+    for statement in (reversed_copy, rejected_again):
+        services.statement_reject(
+            statement_id=statement.pk,
+            moderator=moderator,
+            reason=Reason.DUPLICATE,
+            duplicate_of_id=original.pk,
+        )
+    # One is published after all; the other is published and then rejected for its own reason.
+    for statement in (reversed_copy, rejected_again):
+        services.statement_decision_reverse(
+            statement_id=statement.pk, moderator=moderator, explanation="Oma näkökulma"
+        )
+    services.statement_decision_reverse(
+        statement_id=rejected_again.pk,
+        moderator=moderator,
+        reason=Reason.MENTIONS_PERSON,
+        explanation="Nimeää uimavalvojan",
+    )
+    services.statement_reject(statement_id=original.pk, moderator=moderator, reason=Reason.OFF_TOPIC)
+    original.refresh_from_db()
+    assert original.status == Statement.Status.REJECTED
+
+
 def test_other_reason_needs_an_explanation(moderator, pending):
     with pytest.raises(InvalidDecision):
         services.statement_reject(statement_id=pending.pk, moderator=moderator, reason=Reason.OTHER)
