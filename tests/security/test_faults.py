@@ -523,3 +523,16 @@ def test_double_submissions_through_the_html_forms_leave_one_vote_and_one_statem
     assert Statement.objects.get(origin="participant").text == text
     mine = resident.get(f"/c/{conversation.slug}/statements/mine/?lang=en").content.decode()
     assert mine.count(text) == 1
+
+
+@pytest.mark.django_db
+def test_health_says_which_part_failed_to_anyone_and_how_only_to_the_log(client, caplog):
+    """/health/ is public (a load balancer asks it without logging in): a broker that does not
+    answer makes it 503 naming the broker, while the exception itself goes to the operator's log."""
+    with override_settings(CELERY_ENABLED=True, CELERY_BROKER_URL="redis://127.0.0.1:1/0"):
+        with caplog.at_level("WARNING", logger="voxit.views"):
+            response = client.get("/health/")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "checks": {"database": "ok", "broker": "error"}}
+    assert "Error" not in response.content.decode()
+    assert "broker did not answer" in caplog.text and "Error" in caplog.text
