@@ -45,16 +45,20 @@ def _delay_seconds() -> float:
 # -- requests and coalescing ------------------------------------------------------------------
 
 
-def conversation_recluster_request(*, conversation_id: int) -> None:
+def conversation_recluster_request(
+    *, conversation_id: int, trigger: str = ClusteringRun.Trigger.CHANGE
+) -> None:
     """Ask for the conversation's opinion groups to be recomputed after the current commit.
 
     The single place that votes, seed statements and moderation decisions call. Never raises
     into the caller's request: a failure to queue is logged and left to the periodic sweep.
     """
-    if getattr(settings, "CELERY_ENABLED", False) and _delay_seconds() > 0:
+    if trigger == ClusteringRun.Trigger.CHANGE and getattr(settings, "CELERY_ENABLED", False) and _delay_seconds() > 0:
         transaction.on_commit(partial(_request_coalesced, conversation_id))
     else:
-        transaction.on_commit(partial(_request_after_commit, conversation_id))
+        # Anything but a change (staff's "Recompute now") is counted and queued at once, under its
+        # own trigger: folded into a burst window, it would be recorded as a change.
+        transaction.on_commit(partial(_request_after_commit, conversation_id, trigger))
 
 
 # -- per-process coalescing of requests under a burst of votes --------------------------------
@@ -147,10 +151,12 @@ def _burst_flush_loop() -> None:
                 connections.close_all()
 
 
-def _request_after_commit(conversation_id: int) -> None:
+def _request_after_commit(conversation_id: int, trigger: str = ClusteringRun.Trigger.CHANGE) -> None:
+    """Count the request; queue a run under ``trigger`` unless one is queued already (that run
+    then handles this request too, and keeps its own trigger)."""
     try:
         if recluster_state_mark_requested(conversation_id=conversation_id):
-            _enqueue(conversation_id)
+            _enqueue(conversation_id, trigger)
     except Exception:
         logger.exception("Could not request a recompute of conversation %s", conversation_id)
         try:
@@ -177,11 +183,12 @@ def recluster_state_mark_requested(*, conversation_id: int, now=None) -> bool:
     return False
 
 
-def _enqueue(conversation_id: int) -> None:
+def _enqueue(conversation_id: int, trigger: str = ClusteringRun.Trigger.CHANGE) -> None:
+    trigger = str(trigger)
     if getattr(settings, "CELERY_ENABLED", False):
         from clustering.tasks import conversation_recluster_task
 
-        conversation_recluster_task.apply_async((conversation_id,), countdown=_delay_seconds())
+        conversation_recluster_task.apply_async((conversation_id, trigger), countdown=_delay_seconds())
     elif getattr(settings, "RECLUSTER_IN_PROCESS", "thread") == "thread":
         # No broker: the same coalesced service in a background thread of this process, so the
         # vote that asked for it answers at once. Requests during a run find the lock held and
@@ -189,17 +196,17 @@ def _enqueue(conversation_id: int) -> None:
         # Not a daemon: a short-lived process (seed_demo, a management command) waits for the
         # run at exit instead of killing it halfway and leaving the conversation marked queued.
         threading.Thread(
-            target=_recluster_in_background, args=(conversation_id,), name="voxit-recluster", daemon=False
+            target=_recluster_in_background, args=(conversation_id, trigger), name="voxit-recluster", daemon=False
         ).start()
     else:
-        conversation_recluster_coalesced(conversation_id=conversation_id)
+        conversation_recluster_coalesced(conversation_id=conversation_id, trigger=trigger)
 
 
-def _recluster_in_background(conversation_id: int) -> None:
+def _recluster_in_background(conversation_id: int, trigger: str) -> None:
     from django.db import connections
 
     try:
-        conversation_recluster_coalesced(conversation_id=conversation_id)
+        conversation_recluster_coalesced(conversation_id=conversation_id, trigger=trigger)
     except Exception:
         logger.exception("In-process recompute of conversation %s failed", conversation_id)
     finally:
@@ -344,7 +351,7 @@ def conversations_recluster_stale(*, now=None) -> list[int]:
     for pk in stale:
         # A queued flag left by a lost message must not block the sweep.
         ReclusterState.objects.filter(pk=pk).update(queued=False)
-        _request_after_commit(pk)
+        _request_after_commit(pk, ClusteringRun.Trigger.SWEEP)
     return stale
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from clustering import report as report_selectors
+from clustering.models import ClusteringRun
 from clustering.polis import conversation_export_polis_zip
 from clustering.services import conversation_recluster_request
 from clustering.svg import bar_chart, opinion_map
@@ -93,7 +94,9 @@ def report(request, slug):
 def report_recompute(request, slug):
     conversation = get_object_or_404(Conversation, slug=slug)
     with transaction.atomic():
-        conversation_recluster_request(conversation_id=conversation.pk)
+        conversation_recluster_request(
+            conversation_id=conversation.pk, trigger=ClusteringRun.Trigger.MANUAL
+        )
     messages.success(request, _("A recompute was requested. Reload the report in a moment."))
     return HttpResponseRedirect(reverse("reports:report", kwargs={"slug": slug}))
 

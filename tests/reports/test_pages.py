@@ -302,3 +302,17 @@ def test_sorting_the_table_keeps_the_statements_on_the_map_and_back(client, staf
     html = client.get(url, {"statements": "1", "sort": "agree", "dir": "desc"}).content.decode()
     assert 'href="?sort=votes&amp;statements=1#table-heading"' in html
     assert 'href="?sort=agree&amp;dir=desc&amp;statements=0"' in html
+
+
+def test_recompute_now_makes_a_run_recorded_as_staff_requested(
+    client, staff_user, voted, django_capture_on_commit_callbacks
+):
+    before = set(ClusteringRun.objects.filter(conversation=voted).values_list("pk", flat=True))
+    client.force_login(staff_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("reports:recompute", kwargs={"slug": voted.slug}))
+    assert response.status_code == 302
+    new = ClusteringRun.objects.filter(conversation=voted).exclude(pk__in=before)
+    assert list(new.values_list("trigger", "status")) == [
+        (ClusteringRun.Trigger.MANUAL, ClusteringRun.Status.SUCCEEDED)
+    ]

@@ -207,7 +207,9 @@ def test_sweep_recomputes_only_stale_conversations(db):
     fresh = make_voted_conversation(30)
     services.conversation_recluster(conversation_id=fresh.pk)
     assert services.conversations_recluster_stale() == [stale.pk]
-    assert ClusteringRun.objects.filter(conversation=stale).count() == 1
+    assert list(ClusteringRun.objects.filter(conversation=stale).values_list("trigger", flat=True)) == [
+        ClusteringRun.Trigger.SWEEP
+    ]
     assert services.conversations_recluster_stale() == []
 
 
