@@ -130,6 +130,21 @@ def similar_statements_for(
     ]
 
 
+QUEUE_PAGE_SIZE = 50
+
+
+def moderation_queue_page(
+    *, conversation: Conversation | None = None, page_number=None, now: datetime | None = None
+):
+    """One page of the queue (oldest first, :data:`QUEUE_PAGE_SIZE` statements) and its items:
+    a rush of hundreds of statements still gives a page that loads at once, and look-alikes are
+    looked up for the statements shown only (among all of the conversation's)."""
+    from django.core.paginator import Paginator
+
+    page = Paginator(_pending(conversation), QUEUE_PAGE_SIZE).get_page(page_number)
+    return page, _queue_items(list(page.object_list), now=now or timezone.now(), with_similar=True)
+
+
 def moderation_queue(
     *,
     conversation: Conversation | None = None,
@@ -137,8 +152,12 @@ def moderation_queue(
     with_similar: bool = True,
 ) -> list[QueueItem]:
     """Pending statements, oldest first, with deadline, author's rejections and look-alikes."""
-    now = now or timezone.now()
-    pending = list(_pending(conversation))
+    return _queue_items(
+        list(_pending(conversation)), now=now or timezone.now(), with_similar=with_similar
+    )
+
+
+def _queue_items(pending: list[Statement], *, now: datetime, with_similar: bool) -> list[QueueItem]:
     similar: dict[int, list[Suggestion]] = {}
     if with_similar:
         by_conversation: dict[int, list[Statement]] = defaultdict(list)

@@ -71,10 +71,16 @@ def dashboard(request):
 @moderator_required
 def queue(request, slug=None):
     conversation = selectors.conversation_get_for_moderation(slug=slug) if slug else None
-    items = selectors.moderation_queue(conversation=conversation)
+    page, items = selectors.moderation_queue_page(
+        conversation=conversation, page_number=request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "conversation": conversation,
         "items": items,
+        "page": page,
+        "query": query.urlencode(),
         "reasons": ModerationAction.Reason.choices,
         "now": timezone.now(),
         "section": "queue" if conversation is None else "",

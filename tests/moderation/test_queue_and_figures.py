@@ -1,5 +1,6 @@
 """The queue's facts and urgency marks, the dashboard figures, the digest and authors' view."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -291,3 +292,27 @@ def test_the_queue_refuses_to_reject_what_others_were_rejected_as_duplicates_of(
     detail = client.get(reverse("moderation:statement", args=[first.pk]) + "?lang=en").content.decode()
     assert "Rejected as its duplicates" in detail
     assert reverse("moderation:statement", args=[second.pk]) in detail
+
+
+def test_a_long_queue_comes_in_pages_oldest_first(client, moderator, conversation):
+    start = timezone.now() - timedelta(hours=3)
+    pending = [
+        make_pending(conversation, f"Ehdotus numero {n}", submitted_at=start + timedelta(minutes=n))
+        for n in range(selectors.QUEUE_PAGE_SIZE + 7)
+    ]
+    client.force_login(moderator)
+    url = reverse("moderation:conversation_queue", args=[conversation.slug])
+
+    def shown(page):
+        return [int(pk) for pk in re.findall(r'data-statement="(\d+)"', page)]
+
+    first = client.get(url + "?lang=en").content.decode()
+    assert f"{len(pending)} statements awaiting moderation" in first
+    assert shown(first) == [s.pk for s in pending[: selectors.QUEUE_PAGE_SIZE]]
+    assert "Page 1 of 2" in first and "lang=en&amp;page=2" in first
+    second = client.get(url + "?lang=en&page=2").content.decode()
+    assert shown(second) == [s.pk for s in pending[selectors.QUEUE_PAGE_SIZE :]]
+    for page in ("999", "abc", "-1"):
+        response = client.get(url + "?lang=en&page=" + page)
+        assert response.status_code == 200
+        assert shown(response.content.decode()), page
