@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
@@ -139,8 +140,6 @@ def moderation_queue_page(
     """One page of the queue (oldest first, :data:`QUEUE_PAGE_SIZE` statements) and its items:
     a rush of hundreds of statements still gives a page that loads at once, and look-alikes are
     looked up for the statements shown only (among all of the conversation's)."""
-    from django.core.paginator import Paginator
-
     page = Paginator(_pending(conversation), QUEUE_PAGE_SIZE).get_page(page_number)
     return page, _queue_items(list(page.object_list), now=now or timezone.now(), with_similar=True)
 

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from clustering.services import conversation_recluster_request
 from moderation import selectors
@@ -105,11 +106,15 @@ def _refuse_if_duplicates_rest_on(statement: Statement) -> None:
     resting = [duplicate.pk for duplicate in selectors.duplicates_resting_on(statement=statement)]
     if resting:
         raise InvalidDecision(
-            _(
+            ngettext(
+                "Statement %(ids)s was rejected as a duplicate of #%(id)s, so rejecting it would "
+                "take its point out of the conversation too. Publish it first (reverse its "
+                "rejection), then reject #%(id)s as its duplicate or for its own reason.",
                 "Statements %(ids)s were rejected as duplicates of #%(id)s, so rejecting it would "
                 "take their point out of the conversation too. Publish one of them first "
                 "(reverse its rejection), then reject #%(id)s as its duplicate or for its own "
-                "reason."
+                "reason.",
+                len(resting),
             )
             % {"ids": ", ".join(f"#{pk}" for pk in resting), "id": statement.pk},
             code="duplicates_rest_on_it",

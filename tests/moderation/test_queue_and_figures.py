@@ -284,7 +284,7 @@ def test_the_queue_refuses_to_reject_what_others_were_rejected_as_duplicates_of(
         {"decision": "reject", "reason": "off_topic"},
         follow=True,
     ).content.decode()
-    assert f"Statements #{second.pk} were rejected as duplicates of #{first.pk}" in page
+    assert f"Statement #{second.pk} was rejected as a duplicate of #{first.pk}" in page
     first.refresh_from_db()
     assert first.status == Statement.Status.PENDING
     queue = client.get(reverse("moderation:queue") + "?lang=en").content.decode()
