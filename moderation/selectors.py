@@ -38,6 +38,7 @@ class QueueItem:
     working_time_left: timedelta  # negative when overdue
     author_rejected_count: int
     similar: tuple[Suggestion, ...] = ()
+    duplicates: tuple[Statement, ...] = ()  # rejected as duplicates of this one (it cannot be rejected)
 
     @property
     def is_overdue(self) -> bool:
@@ -141,24 +142,25 @@ def moderation_queue_page(
     a rush of hundreds of statements still gives a page that loads at once, and look-alikes are
     looked up for the statements shown only (among all of the conversation's)."""
     page = Paginator(_pending(conversation), QUEUE_PAGE_SIZE).get_page(page_number)
-    return page, _queue_items(list(page.object_list), now=now or timezone.now(), with_similar=True)
+    return page, _queue_items(list(page.object_list), now=now or timezone.now(), with_details=True)
 
 
 def moderation_queue(
     *,
     conversation: Conversation | None = None,
     now: datetime | None = None,
-    with_similar: bool = True,
+    with_details: bool = True,
 ) -> list[QueueItem]:
-    """Pending statements, oldest first, with deadline, author's rejections and look-alikes."""
+    """Pending statements, oldest first, with deadline and author's rejections; ``with_details``
+    adds look-alikes and the statements rejected as duplicates of each (what the queue page shows)."""
     return _queue_items(
-        list(_pending(conversation)), now=now or timezone.now(), with_similar=with_similar
+        list(_pending(conversation)), now=now or timezone.now(), with_details=with_details
     )
 
 
-def _queue_items(pending: list[Statement], *, now: datetime, with_similar: bool) -> list[QueueItem]:
+def _queue_items(pending: list[Statement], *, now: datetime, with_details: bool) -> list[QueueItem]:
     similar: dict[int, list[Suggestion]] = {}
-    if with_similar:
+    if with_details:
         by_conversation: dict[int, list[Statement]] = defaultdict(list)
         for statement in pending:
             by_conversation[statement.conversation_id].append(statement)
@@ -171,6 +173,11 @@ def _queue_items(pending: list[Statement], *, now: datetime, with_similar: bool)
             similar.update(
                 {statement.pk: row for statement, row in zip(statements, suggestions, strict=True)}
             )
+    duplicates = (
+        duplicates_resting_on_each(statement_ids=[statement.pk for statement in pending])
+        if with_details
+        else {}
+    )
     items = []
     for statement in pending:
         deadline = moderation_deadline(statement.submitted_at)
@@ -181,6 +188,7 @@ def _queue_items(pending: list[Statement], *, now: datetime, with_similar: bool)
                 working_time_left=working_time_between(now, deadline),
                 author_rejected_count=statement.author_rejected_count,
                 similar=tuple(similar.get(statement.pk, ())),
+                duplicates=tuple(duplicates.get(statement.pk, ())),
             )
         )
     return items
@@ -188,7 +196,7 @@ def _queue_items(pending: list[Statement], *, now: datetime, with_similar: bool)
 
 def moderation_queue_needing_attention(*, now: datetime | None = None) -> list[QueueItem]:
     """Pending statements overdue or due within 4 working hours, across conversations."""
-    items = moderation_queue(now=now, with_similar=False)
+    items = moderation_queue(now=now, with_details=False)
     return [item for item in items if item.is_overdue or item.is_due_soon]
 
 
@@ -263,17 +271,27 @@ def statement_history(*, statement: Statement) -> list[ModerationAction]:
 def duplicates_resting_on(*, statement: Statement) -> list[Statement]:
     """Rejected statements whose standing rejection (their latest decision) says they duplicate
     ``statement``: their point is in the conversation only through it."""
+    return duplicates_resting_on_each(statement_ids=[statement.pk]).get(statement.pk, [])
+
+
+def duplicates_resting_on_each(*, statement_ids: Sequence[int]) -> dict[int, list[Statement]]:
+    """:func:`duplicates_resting_on` for many statements in one query: id -> its duplicates."""
+    if not statement_ids:
+        return {}
     standing = (
         ModerationAction.objects.filter(statement=OuterRef("pk"))
         .order_by("-id")
         .values("duplicate_of_id")[:1]
     )
-    return list(
-        Statement.objects.filter(conversation_id=statement.conversation_id, status=Status.REJECTED)
+    found: dict[int, list[Statement]] = defaultdict(list)
+    for duplicate in (
+        Statement.objects.filter(status=Status.REJECTED)
         .annotate(standing_duplicate_of=Subquery(standing))
-        .filter(standing_duplicate_of=statement.pk)
+        .filter(standing_duplicate_of__in=list(statement_ids))
         .order_by("pk")
-    )
+    ):
+        found[duplicate.standing_duplicate_of].append(duplicate)
+    return dict(found)
 
 
 # Figures ------------------------------------------------------------------------------------------
@@ -331,7 +349,7 @@ def moderation_figures(
 ) -> ConversationFigures:
     """Queue and speed figures for one conversation (or all); first decisions only, no reversals."""
     now = now or timezone.now()
-    queue = moderation_queue(conversation=conversation, now=now, with_similar=False)
+    queue = moderation_queue(conversation=conversation, now=now, with_details=False)
     decisions = ModerationAction.objects.decisions().select_related("statement")
     if conversation is not None:
         decisions = decisions.filter(conversation=conversation)

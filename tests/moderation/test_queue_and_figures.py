@@ -289,6 +289,9 @@ def test_the_queue_refuses_to_reject_what_others_were_rejected_as_duplicates_of(
     assert first.status == Statement.Status.PENDING
     queue = client.get(reverse("moderation:queue") + "?lang=en").content.decode()
     assert f'id="statement-{first.pk}"' in queue
+    # The queue says so before the moderator tries: beside the first, a link to the duplicate.
+    notice = re.search(rf'id="duplicates-{first.pk}">(.*?)</p>', queue, re.S)
+    assert notice and reverse("moderation:statement", args=[second.pk]) in notice.group(1)
     detail = client.get(reverse("moderation:statement", args=[first.pk]) + "?lang=en").content.decode()
     assert "Rejected as its duplicates" in detail
     assert reverse("moderation:statement", args=[second.pk]) in detail
