@@ -193,12 +193,18 @@ def test_beat_sweep_catches_a_lost_trigger(workers, transactional_db):
     )
 
 
-def _other_backends() -> set[tuple[int, object]]:
-    """(pid, start) of every PostgreSQL backend on the test database but this test's own."""
+KEEP_WORKER_APPLICATION = "voxit-test-keep-connection"
+
+
+def _keep_worker_backends() -> set[tuple[int, object]]:
+    """(pid, start) of the PostgreSQL backends the keep-connection worker opened (it names its
+    connections through libpq's PGAPPNAME): the module's other workers and this process's own
+    threads may hold connections to the test database at any moment."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid, backend_start FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " WHERE datname = current_database() AND application_name = %s",
+            [KEEP_WORKER_APPLICATION],
         )
         return set(cursor.fetchall())
 
@@ -213,6 +219,7 @@ def test_a_worker_keeps_its_database_connection_from_task_to_task(workers, trans
         database_url=database_url,
         options=["-P", "solo", "--concurrency", "1", "-n", "keep@%h", "-Q", "keep-connection"],
         DATABASE_CONN_MAX_AGE="60",
+        PGAPPNAME=KEEP_WORKER_APPLICATION,
     )
     try:
         assert _wait(lambda: any("keep@" in name for reply in app.control.ping(timeout=1.0) or [] for name in reply))
@@ -225,7 +232,7 @@ def test_a_worker_keeps_its_database_connection_from_task_to_task(workers, trans
             conversation_recluster_task.apply_async((conversation.pk,), queue="keep-connection")
             assert _wait(lambda n=number: ClusteringRun.objects.filter(conversation=conversation).count() == n + 1)
             assert _wait(lambda: _settled(conversation))
-            seen.append(_other_backends())
+            seen.append(_keep_worker_backends())
         assert len(seen[0]) == 1, seen  # the worker's connection, left open between tasks
         assert seen[0] == seen[1] == seen[2], seen  # one backend served all three
     finally:
