@@ -284,8 +284,11 @@ def duplicates_resting_on_each(*, statement_ids: Sequence[int]) -> dict[int, lis
         .values("duplicate_of_id")[:1]
     )
     found: dict[int, list[Statement]] = defaultdict(list)
+    ever_named = ModerationAction.objects.filter(duplicate_of_id__in=list(statement_ids))
     for duplicate in (
-        Statement.objects.filter(status=Status.REJECTED)
+        # Only statements once rejected as a duplicate of one of them (the foreign key's index)
+        # have their standing decision looked up.
+        Statement.objects.filter(status=Status.REJECTED, pk__in=ever_named.values("statement_id"))
         .annotate(standing_duplicate_of=Subquery(standing))
         .filter(standing_duplicate_of__in=list(statement_ids))
         .order_by("pk")
