@@ -81,8 +81,12 @@ def _checked_rejection(*, statement: Statement, reason: str, duplicate_of_id, ex
             raise InvalidDecision(
                 _("Give the duplicated statement's number."), code="duplicate_of_invalid"
             ) from None
+        # Locked, so that a moderator rejecting that statement at this moment either waits for this
+        # decision (and then finds this duplicate resting on it) or goes first (and this one then
+        # finds it rejected): otherwise both could be saved and the point lost with them.
         duplicate_of = (
-            Statement.objects.filter(pk=duplicate_of_id, conversation_id=statement.conversation_id)
+            Statement.objects.select_for_update()
+            .filter(pk=duplicate_of_id, conversation_id=statement.conversation_id)
             .exclude(status=Status.REJECTED)
             .exclude(pk=statement.pk)
             .first()

@@ -1,6 +1,7 @@
 """Approve, edit, reject, reverse, bulk and concurrent decisions."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -441,3 +442,66 @@ def test_an_edited_wording_replaces_translations_of_the_submitted_one(moderator,
         html = Client().get(page + f"?lang={language}").content.decode()
         assert "Bussit ovat usein myöhässä" in html, language
         assert "idiot" not in html, language
+
+
+def test_rejecting_a_statement_while_another_moderator_rejects_its_duplicate_saves_only_one(
+    require_postgres, transactional_db, monkeypatch
+):
+    """Moderator 1 rejects the first statement while moderator 2 rejects the second as its
+    duplicate, at the same moment. Both cannot be saved (the point would leave the conversation):
+    the second decision waits for the first and is then refused."""
+    from tests.conftest import make_conversation
+
+    conversation = make_conversation(opens_delta=timedelta(days=-30))
+    first = make_pending(conversation, "Kirjastoihin lisää iltavuoroja")
+    second = make_pending(conversation, "Iltavuoroja lisää kirjastoihin")
+    moderators = make_moderator("eka"), make_moderator("toka")
+    inside, release = threading.Event(), threading.Event()
+    original_log = services._log
+
+    def log_then_wait(**kwargs):  # moderator 1 holds the first statement's lock here
+        action = original_log(**kwargs)
+        if threading.current_thread().name == "moderator-1":
+            inside.set()
+            release.wait(10)
+        return action
+
+    monkeypatch.setattr(services, "_log", log_then_wait)
+    outcomes = {}
+
+    def decide(name, call):
+        try:
+            call()
+            outcomes[name] = "saved"
+        except InvalidDecision as error:
+            outcomes[name] = str(error.message)
+        finally:
+            connection.close()
+
+    one = threading.Thread(
+        name="moderator-1",
+        target=decide,
+        args=("1", lambda: services.statement_reject(
+            statement_id=first.pk, moderator=moderators[0], reason=Reason.OFF_TOPIC
+        )),
+    )
+    two = threading.Thread(
+        name="moderator-2",
+        target=decide,
+        args=("2", lambda: services.statement_reject(
+            statement_id=second.pk, moderator=moderators[1], reason=Reason.DUPLICATE,
+            duplicate_of_id=first.pk,
+        )),
+    )
+    one.start()
+    assert inside.wait(10)
+    two.start()
+    two.join(2)  # waits on the first statement's lock (before the fix it was saved at once)
+    release.set()
+    one.join(10)
+    two.join(10)
+    assert outcomes["1"] == "saved"
+    assert f"#{first.pk}" in outcomes["2"] and outcomes["2"] != "saved"
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (Statement.Status.REJECTED, Statement.Status.PENDING)
