@@ -47,13 +47,36 @@ def _statement_id(value) -> int:
         ) from None
 
 
-def _locked_statement(statement_id) -> Statement:
+def _locked_statement(statement_id, *, duplicate_of_id=None) -> Statement:
     # FOR UPDATE makes a concurrent decision wait for this one and then see its outcome
     # (PostgreSQL); SQLite serialises writers anyway and ignores it.
-    statement = Statement.objects.select_for_update().filter(pk=_statement_id(statement_id)).first()
+    pk = _statement_id(statement_id)
+    other = _duplicate_pk_or_none(duplicate_of_id)
+    if other is not None and other != pk:
+        # A rejection as a duplicate locks the statement it names as well. Both are locked here,
+        # in id order, before anything else: two moderators rejecting each of two statements as
+        # a duplicate of the other at the same moment would otherwise each hold one lock and
+        # wait for the other's (a deadlock, which PostgreSQL ends by failing one of them). In
+        # order, the second waits for the first, then finds its duplicate rejected and is told.
+        list(
+            Statement.objects.select_for_update()
+            .filter(pk__in=(pk, other))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    statement = Statement.objects.select_for_update().filter(pk=pk).first()
     if statement is None:
         raise InvalidDecision(_("That statement does not exist."), code="statement_not_found")
     return statement
+
+
+def _duplicate_pk_or_none(value) -> int | None:
+    """The statement number a moderator gave as the duplicated one, or None when there is none
+    to lock (missing or malformed: :func:`_checked_rejection` refuses it with its message)."""
+    try:
+        return int(str(value).strip().lstrip("#")) if value not in (None, "") else None
+    except ValueError:
+        return None
 
 
 def _last_action(statement: Statement) -> ModerationAction | None:
@@ -75,12 +98,11 @@ def _checked_rejection(*, statement: Statement, reason: str, duplicate_of_id, ex
             raise InvalidDecision(
                 _("Name the statement this one duplicates."), code="duplicate_of_missing"
             )
-        try:
-            duplicate_of_id = int(str(duplicate_of_id).strip().lstrip("#"))
-        except ValueError:
+        duplicate_of_id = _duplicate_pk_or_none(duplicate_of_id)
+        if duplicate_of_id is None:
             raise InvalidDecision(
                 _("Give the duplicated statement's number."), code="duplicate_of_invalid"
-            ) from None
+            )
         # Locked, so that a moderator rejecting that statement at this moment either waits for this
         # decision (and then finds this duplicate resting on it) or goes first (and this one then
         # finds it rejected): otherwise both could be saved and the point lost with them.
@@ -292,7 +314,9 @@ def statement_reject(
     _require_moderator(moderator)
     now = now or timezone.now()
     with transaction.atomic():
-        statement = _locked_statement(statement_id)
+        statement = _locked_statement(
+            statement_id, duplicate_of_id=duplicate_of_id if reason == Reason.DUPLICATE else None
+        )
         if statement.status != Status.PENDING:
             raise _already_decided(statement)
         action = _reject(
@@ -330,7 +354,9 @@ def statement_decision_reverse(
     now = now or timezone.now()
     explanation = clean_statement_text(explanation or "")
     with transaction.atomic():
-        statement = _locked_statement(statement_id)
+        statement = _locked_statement(
+            statement_id, duplicate_of_id=duplicate_of_id if reason == Reason.DUPLICATE else None
+        )
         if expected_status is not None and statement.status != expected_status:
             raise _already_decided(statement)
         if statement.status == Status.PENDING:

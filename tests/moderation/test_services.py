@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from moderation import services
 from moderation.errors import AlreadyDecided, InvalidDecision, NotAModerator
@@ -102,6 +103,20 @@ def test_duplicate_of_another_conversations_statement_is_refused(moderator, pend
             reason=Reason.DUPLICATE,
             duplicate_of_id=elsewhere.pk,
         )
+
+
+@pytest.mark.parametrize("number", ["", "  ", "#", "seitsemän", "-5", str(2**63), "99999999999999999999999"])
+def test_duplicate_of_a_number_no_statement_has_is_refused_with_a_message(moderator, pending, number):
+    """Malformed, negative and out-of-range numbers (beyond PostgreSQL's bigint) are each told
+    apart from a database error: the moderator reads what to fix, and nothing is saved."""
+    with pytest.raises(InvalidDecision) as refused:
+        services.statement_reject(
+            statement_id=pending.pk, moderator=moderator, reason=Reason.DUPLICATE, duplicate_of_id=number
+        )
+    assert refused.value.code in ("duplicate_of_missing", "duplicate_of_invalid")
+    pending.refresh_from_db()
+    assert pending.status == Statement.Status.PENDING
+    assert not ModerationAction.objects.exists()
 
 
 def test_duplicate_of_itself_is_refused(moderator, pending):
@@ -263,7 +278,7 @@ def test_conditional_update_refuses_a_stale_decision(
     """Even when the row read is stale (no lock helped), the UPDATE ... WHERE status decides."""
     stale = Statement.objects.get(pk=pending.pk)
     services.statement_approve(statement_id=pending.pk, moderator=moderator)
-    monkeypatch.setattr(services, "_locked_statement", lambda statement_id: stale)
+    monkeypatch.setattr(services, "_locked_statement", lambda statement_id, **kwargs: stale)
     with pytest.raises(AlreadyDecided) as caught:
         services.statement_reject(
             statement_id=pending.pk, moderator=other_moderator, reason=Reason.INSULTING
@@ -505,3 +520,61 @@ def test_rejecting_a_statement_while_another_moderator_rejects_its_duplicate_sav
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.status, second.status) == (Statement.Status.REJECTED, Statement.Status.PENDING)
+
+
+def test_two_moderators_rejecting_two_statements_as_duplicates_of_each_other_at_once(
+    require_postgres, transactional_db, monkeypatch
+):
+    """Moderator 1 rejects the first statement as a duplicate of the second while moderator 2
+    rejects the second as a duplicate of the first. One is saved; the other is told that the
+    statement it named is rejected now - not a deadlock, which PostgreSQL ends by failing one of
+    them with an error the moderator can only retry."""
+    from tests.conftest import make_conversation
+
+    conversation = make_conversation(opens_delta=timedelta(days=-30))
+    first = make_pending(conversation, "Puistoihin lisää penkkejä")
+    second = make_pending(conversation, "Lisää penkkejä puistoihin")
+    moderators = make_moderator("eka"), make_moderator("toka")
+    inside, release = threading.Event(), threading.Event()
+    original_locked = services._locked_statement
+
+    def locked_then_wait(*args, **kwargs):  # moderator 1 holds its statement's lock here
+        statement = original_locked(*args, **kwargs)
+        if threading.current_thread().name == "moderator-1":
+            inside.set()
+            release.wait(10)
+        return statement
+
+    monkeypatch.setattr(services, "_locked_statement", locked_then_wait)
+    outcomes = {}
+
+    def decide(name, statement, duplicate_of, moderator):
+        try:
+            with translation.override("en"):
+                services.statement_reject(
+                    statement_id=statement.pk, moderator=moderator, reason=Reason.DUPLICATE,
+                    duplicate_of_id=duplicate_of.pk,
+                )
+            outcomes[name] = "saved"
+        except InvalidDecision as error:
+            outcomes[name] = str(error.message)
+        except Exception as error:  # a deadlock reaches here as a database error
+            outcomes[name] = repr(error)
+        finally:
+            connection.close()
+
+    one = threading.Thread(name="moderator-1", target=decide, args=("1", first, second, moderators[0]))
+    two = threading.Thread(name="moderator-2", target=decide, args=("2", second, first, moderators[1]))
+    one.start()
+    assert inside.wait(10)
+    two.start()
+    two.join(2)  # moderator 2 waits for moderator 1
+    release.set()
+    one.join(15)
+    two.join(15)
+    assert outcomes["1"] == "saved", outcomes
+    assert f"#{first.pk} is not a published or pending" in outcomes["2"], outcomes
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (Statement.Status.REJECTED, Statement.Status.PENDING)
+    assert ModerationAction.objects.get(statement=first).duplicate_of_id == second.pk
