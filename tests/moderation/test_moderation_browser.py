@@ -119,6 +119,15 @@ def _moderate_and_check(browser, live_server, seed):
     figures = page.locator('table[data-conversation="puistot"]')
     assert page.locator('[data-figure="pending"]').inner_text() == "2"
     assert page.locator('[data-figure="decided"]').inner_text() == "0"
+    # On a wide screen the header and footer line up with the wide page, and the footer speaks of
+    # residents, not of the logged-in moderator reading it.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    columns = (".site-header .wrap", "main", ".site-footer .wrap")
+    lefts = [page.locator(selector).bounding_box()["x"] for selector in columns]
+    assert lefts[0] == lefts[1] == lefts[2], lefts
+    footer = page.locator(".site-footer").inner_text()
+    assert "residents take part anonymously" in footer
+    assert "this browser" not in footer
 
     page.get_by_role("link", name=re.compile("Moderate 2 pending")).click()
     item = page.locator(f"#statement-{benches.pk}")
