@@ -10,6 +10,7 @@ from django.utils.translation import pgettext
 from playwright.sync_api import expect
 
 from statements.models import Statement, Vote
+from tests.browser.axe import serious_violations
 from tests.conftest import make_conversation, make_seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -133,16 +134,6 @@ def test_keyboard_voting_reads_out_the_next_statement_and_an_error_keeps_the_foc
     page.keyboard.press("Enter")
     expect(page.locator("#vote-error")).to_be_visible()
     assert page.evaluate("document.activeElement.classList.contains('vote-pass')")
-
-
-SERIOUS = {"serious", "critical"}
-
-
-def serious_violations(page):
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [v for v in results.response["violations"] if v.get("impact") in SERIOUS]
 
 
 def test_resident_pages_have_no_serious_accessibility_problems(live_server, resident, conversation):

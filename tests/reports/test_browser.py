@@ -66,3 +66,63 @@ def test_staff_open_report_and_download_export(live_server, chromium_path, staff
             assert "participants-votes.csv" in names and "votes.csv" in names
         finally:
             browser.close()
+
+
+def test_staff_pages_have_no_serious_accessibility_problems(live_server, chromium_path, staff_user):
+    """axe-core on every page a moderator or staff member works in: the login page, the
+    moderation dashboard, queue, statement page and log, the report list and a report with its
+    opinion map - in Finnish and, for the queue and the report, Swedish and English."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    from moderation import services as moderation
+    from moderation.models import ModerationAction
+    from tests.browser.axe import serious_violations
+    from tests.moderation.conftest import make_pending
+
+    conversation = make_voted_conversation(80, slug="saavutettava")
+    first = make_pending(conversation, "Planted statement 1 again")
+    make_pending(conversation, "Kirjastoihin lisää iltavuoroja")
+    moderation.statement_reject(
+        statement_id=first.pk, moderator=staff_user, reason=ModerationAction.Reason.DUPLICATE,
+        duplicate_of_id=conversation.statements.published().first().pk,
+    )
+    services.conversation_recluster(conversation_id=conversation.pk)
+    slug = conversation.slug
+    paths = [
+        "/moderation/",
+        "/moderation/queue/",
+        f"/moderation/c/{slug}/?lang=sv",
+        f"/moderation/s/{first.pk}/",
+        "/moderation/log/",
+        "/reports/",
+        f"/reports/{slug}/",
+        f"/reports/{slug}/?lang=en",
+    ]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(live_server.url + "/moderation/")
+            problems = {"login": serious_violations(page)}
+            page.fill("#id_username", "staff")
+            page.fill("#id_password", "pw-staff-123")
+            page.click("form:has(#id_password) button[type=submit]")
+            page.wait_for_url("**/moderation/")
+            for path in paths:
+                response = page.goto(live_server.url + path)
+                assert response.status == 200, path
+                problems[path] = serious_violations(page)
+            assert page.locator("svg.opinion-map").count() == 1  # the report's map was checked
+            # The check works on these pages under their Content-Security-Policy: a planted
+            # problem is found.
+            page.evaluate("document.querySelector('main').appendChild(document.createElement('img'))")
+            assert "image-alt" in {v["id"] for v in serious_violations(page)}
+        finally:
+            browser.close()
+    found = {
+        path: [(v["id"], v["help"], [node["target"] for node in v["nodes"]][:5]) for v in violations]
+        for path, violations in problems.items()
+        if violations
+    }
+    assert not found, found
