@@ -47,24 +47,29 @@ def _statement_id(value) -> int:
         ) from None
 
 
+BIGINT_LIMIT = 2**63  # statement ids are bigints; a larger number names none (and SQLite can't bind it)
+
+
 def _locked_statement(statement_id, *, duplicate_of_id=None) -> Statement:
-    # FOR UPDATE makes a concurrent decision wait for this one and then see its outcome
-    # (PostgreSQL); SQLite serialises writers anyway and ignores it.
+    # FOR NO KEY UPDATE makes a concurrent decision wait for this one and then see its outcome
+    # (PostgreSQL), without holding up residents' votes on the statement meanwhile (a vote's
+    # reference to it takes a key-share lock, which FOR UPDATE would block); SQLite serialises
+    # writers anyway and ignores it.
     pk = _statement_id(statement_id)
     other = _duplicate_pk_or_none(duplicate_of_id)
-    if other is not None and other != pk:
+    if other is not None and other != pk and 0 < other < BIGINT_LIMIT:
         # A rejection as a duplicate locks the statement it names as well. Both are locked here,
         # in id order, before anything else: two moderators rejecting each of two statements as
         # a duplicate of the other at the same moment would otherwise each hold one lock and
         # wait for the other's (a deadlock, which PostgreSQL ends by failing one of them). In
         # order, the second waits for the first, then finds its duplicate rejected and is told.
         list(
-            Statement.objects.select_for_update()
+            Statement.objects.select_for_update(no_key=True)
             .filter(pk__in=(pk, other))
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-    statement = Statement.objects.select_for_update().filter(pk=pk).first()
+    statement = Statement.objects.select_for_update(no_key=True).filter(pk=pk).first()
     if statement is None:
         raise InvalidDecision(_("That statement does not exist."), code="statement_not_found")
     return statement
@@ -107,7 +112,7 @@ def _checked_rejection(*, statement: Statement, reason: str, duplicate_of_id, ex
         # decision (and then finds this duplicate resting on it) or goes first (and this one then
         # finds it rejected): otherwise both could be saved and the point lost with them.
         duplicate_of = (
-            Statement.objects.select_for_update()
+            Statement.objects.select_for_update(no_key=True)
             .filter(pk=duplicate_of_id, conversation_id=statement.conversation_id)
             .exclude(status=Status.REJECTED)
             .exclude(pk=statement.pk)

@@ -578,3 +578,61 @@ def test_two_moderators_rejecting_two_statements_as_duplicates_of_each_other_at_
     second.refresh_from_db()
     assert (first.status, second.status) == (Statement.Status.REJECTED, Statement.Status.PENDING)
     assert ModerationAction.objects.get(statement=first).duplicate_of_id == second.pk
+
+
+def test_a_vote_on_a_published_statement_is_not_held_up_by_a_moderator_deciding_on_it(
+    require_postgres, transactional_db, monkeypatch
+):
+    """While a moderator's reversal of a published statement is being saved, a resident voting
+    on it is answered at once (the moderator's lock on the statement does not block the vote's
+    reference to it); the reversal is then saved as well."""
+    from statements.services import vote_cast
+    from tests.conftest import make_conversation, make_participant
+
+    conversation = make_conversation(opens_delta=timedelta(days=-30))
+    statement = make_seed(conversation, "Kirjastot auki sunnuntaisin")
+    participant = make_participant(conversation)
+    moderator = make_moderator("eka")
+    inside, release = threading.Event(), threading.Event()
+    original_log = services._log
+
+    def log_then_wait(**kwargs):  # the moderator holds the statement's lock here
+        action = original_log(**kwargs)
+        inside.set()
+        release.wait(10)
+        return action
+
+    monkeypatch.setattr(services, "_log", log_then_wait)
+    outcomes = {}
+
+    def reverse():
+        try:
+            services.statement_decision_reverse(
+                statement_id=statement.pk, moderator=moderator, reason=Reason.OFF_TOPIC,
+                explanation="Ei kuulu tähän keskusteluun",
+            )
+            outcomes["moderator"] = "saved"
+        finally:
+            connection.close()
+
+    def vote():
+        try:
+            vote_cast(participant=participant, statement_id=statement.pk, choice="agree")
+            outcomes["vote"] = "saved"
+        finally:
+            connection.close()
+
+    moderating = threading.Thread(target=reverse)
+    moderating.start()
+    assert inside.wait(10)
+    voting = threading.Thread(target=vote)
+    voting.start()
+    voting.join(5)
+    answered_while_deciding = not voting.is_alive()
+    release.set()
+    moderating.join(10)
+    voting.join(10)
+    assert answered_while_deciding
+    assert outcomes == {"vote": "saved", "moderator": "saved"}
+    statement.refresh_from_db()
+    assert statement.status == Statement.Status.REJECTED
