@@ -47,7 +47,7 @@ def _statement_id(value) -> int:
         ) from None
 
 
-BIGINT_LIMIT = 2**63  # statement ids are bigints; a larger number names none (and SQLite can't bind it)
+BIGINT_LIMIT = 2**63  # statement ids are bigints: a larger number names none (and SQLite can't bind it)
 
 
 def _locked_statement(statement_id, *, duplicate_of_id=None) -> Statement:
@@ -57,19 +57,16 @@ def _locked_statement(statement_id, *, duplicate_of_id=None) -> Statement:
     # writers anyway and ignores it.
     pk = _statement_id(statement_id)
     other = _duplicate_pk_or_none(duplicate_of_id)
+    wanted = [pk]
     if other is not None and other != pk and 0 < other < BIGINT_LIMIT:
-        # A rejection as a duplicate locks the statement it names as well. Both are locked here,
-        # in id order, before anything else: two moderators rejecting each of two statements as
-        # a duplicate of the other at the same moment would otherwise each hold one lock and
-        # wait for the other's (a deadlock, which PostgreSQL ends by failing one of them). In
-        # order, the second waits for the first, then finds its duplicate rejected and is told.
-        list(
-            Statement.objects.select_for_update(no_key=True)
-            .filter(pk__in=(pk, other))
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-    statement = Statement.objects.select_for_update(no_key=True).filter(pk=pk).first()
+        # A rejection as a duplicate locks the statement it names as well, together with this
+        # one and in id order: two moderators rejecting each of two statements as a duplicate
+        # of the other at the same moment would otherwise each hold one lock and wait for the
+        # other's (a deadlock, which PostgreSQL ends by failing one of them). In order, the
+        # second waits for the first, then finds its duplicate rejected and is told.
+        wanted.append(other)
+    locked = Statement.objects.select_for_update(no_key=True).filter(pk__in=wanted).order_by("pk")
+    statement = next((row for row in locked if row.pk == pk), None) if 0 < pk < BIGINT_LIMIT else None
     if statement is None:
         raise InvalidDecision(_("That statement does not exist."), code="statement_not_found")
     return statement

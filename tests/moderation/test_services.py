@@ -18,6 +18,24 @@ pytestmark = pytest.mark.django_db
 Reason = ModerationAction.Reason
 
 
+def hold_inside(monkeypatch, name, *, thread=None):
+    """Make ``services.<name>`` stop after it returns, until released, in the named thread (any
+    thread when None): the decision then holds its locks while another one is tried. Returns the
+    events (inside: it got there; release: let it go on)."""
+    inside, release = threading.Event(), threading.Event()
+    original = getattr(services, name)
+
+    def then_wait(*args, **kwargs):
+        result = original(*args, **kwargs)
+        if thread is None or threading.current_thread().name == thread:
+            inside.set()
+            release.wait(10)
+        return result
+
+    monkeypatch.setattr(services, name, then_wait)
+    return inside, release
+
+
 def test_approve_publishes_and_logs(moderator, pending, recluster_calls):
     action = services.statement_approve(statement_id=pending.pk, moderator=moderator)
     pending.refresh_from_db()
@@ -116,6 +134,22 @@ def test_duplicate_of_a_number_no_statement_has_is_refused_with_a_message(modera
     assert refused.value.code in ("duplicate_of_missing", "duplicate_of_invalid")
     pending.refresh_from_db()
     assert pending.status == Statement.Status.PENDING
+    assert not ModerationAction.objects.exists()
+
+
+@pytest.mark.parametrize("number", ["0", "-3", str(2**63), "99999999999999999999999"])
+def test_deciding_a_statement_number_no_statement_has_is_refused_with_a_message(moderator, pending, number):
+    """Bulk decisions and edited forms can name any number: the moderator is told that statement
+    does not exist, whatever the database can store."""
+    for decide in (
+        lambda: services.statement_approve(statement_id=number, moderator=moderator),
+        lambda: services.statement_reject(
+            statement_id=number, moderator=moderator, reason=Reason.DUPLICATE, duplicate_of_id=pending.pk
+        ),
+    ):
+        with pytest.raises(InvalidDecision) as refused:
+            decide()
+        assert refused.value.code == "statement_not_found"
     assert not ModerationAction.objects.exists()
 
 
@@ -471,17 +505,8 @@ def test_rejecting_a_statement_while_another_moderator_rejects_its_duplicate_sav
     first = make_pending(conversation, "Kirjastoihin lisää iltavuoroja")
     second = make_pending(conversation, "Iltavuoroja lisää kirjastoihin")
     moderators = make_moderator("eka"), make_moderator("toka")
-    inside, release = threading.Event(), threading.Event()
-    original_log = services._log
-
-    def log_then_wait(**kwargs):  # moderator 1 holds the first statement's lock here
-        action = original_log(**kwargs)
-        if threading.current_thread().name == "moderator-1":
-            inside.set()
-            release.wait(10)
-        return action
-
-    monkeypatch.setattr(services, "_log", log_then_wait)
+    # Moderator 1 holds the first statement's lock once its decision is logged.
+    inside, release = hold_inside(monkeypatch, "_log", thread="moderator-1")
     outcomes = {}
 
     def decide(name, call):
@@ -535,17 +560,8 @@ def test_two_moderators_rejecting_two_statements_as_duplicates_of_each_other_at_
     first = make_pending(conversation, "Puistoihin lisää penkkejä")
     second = make_pending(conversation, "Lisää penkkejä puistoihin")
     moderators = make_moderator("eka"), make_moderator("toka")
-    inside, release = threading.Event(), threading.Event()
-    original_locked = services._locked_statement
-
-    def locked_then_wait(*args, **kwargs):  # moderator 1 holds its statement's lock here
-        statement = original_locked(*args, **kwargs)
-        if threading.current_thread().name == "moderator-1":
-            inside.set()
-            release.wait(10)
-        return statement
-
-    monkeypatch.setattr(services, "_locked_statement", locked_then_wait)
+    # Moderator 1 holds its statement's lock (and, after the fix, the other's) here.
+    inside, release = hold_inside(monkeypatch, "_locked_statement", thread="moderator-1")
     outcomes = {}
 
     def decide(name, statement, duplicate_of, moderator):
@@ -593,16 +609,7 @@ def test_a_vote_on_a_published_statement_is_not_held_up_by_a_moderator_deciding_
     statement = make_seed(conversation, "Kirjastot auki sunnuntaisin")
     participant = make_participant(conversation)
     moderator = make_moderator("eka")
-    inside, release = threading.Event(), threading.Event()
-    original_log = services._log
-
-    def log_then_wait(**kwargs):  # the moderator holds the statement's lock here
-        action = original_log(**kwargs)
-        inside.set()
-        release.wait(10)
-        return action
-
-    monkeypatch.setattr(services, "_log", log_then_wait)
+    inside, release = hold_inside(monkeypatch, "_log")  # the moderator holds the statement's lock
     outcomes = {}
 
     def reverse():
