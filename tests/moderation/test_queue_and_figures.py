@@ -59,8 +59,25 @@ def test_queue_page_shows_facts_and_marks_overdue_in_words(client, moderator, co
     assert "Kauan odottanut" in html
     assert f"P{statement.author_id}" in html
     assert "urgency-overdue" in html and '<span class="urgency">Overdue</span>' in html
+    assert "<dt>Working time left</dt>" in html and "left</dd>" not in html  # "left" said once
     assert "0 statements rejected earlier" in html
     assert statement.submitted_at.astimezone(HELSINKI).strftime("%H:%M") in html
+
+
+def test_queue_says_in_finnish_how_much_working_time_is_left(client, moderator, conversation):
+    statement = make_pending(conversation, "Juuri saapunut")
+    client.force_login(moderator)
+    client.cookies["voxit_language"] = "fi"
+    html = client.get(
+        reverse("moderation:conversation_queue", kwargs={"slug": conversation.slug})
+    ).content.decode()
+    item = next(i for i in selectors.moderation_queue(conversation=conversation) if i.statement == statement)
+    assert not item.is_overdue
+    time_left = re.search(
+        r'<dt>Työaikaa jäljellä</dt><dd class="time-left">((?:<span[^>]*>[^<]*</span> )?[^<]*)</dd>', html
+    )
+    assert time_left, "the queue names the working time left"
+    assert re.fullmatch(r"(<span class=\"urgency\">Erääntyy pian</span> )?\d+ h \d+ min", time_left.group(1))
 
 
 def test_queue_of_all_conversations_names_the_conversation(client, moderator, conversation):
