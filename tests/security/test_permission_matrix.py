@@ -74,6 +74,7 @@ GET = {
     "login": (200,) * 7,
     "logout": (405,) * 7,
     "health": (200,) * 7,
+    "favicon": (301,) * 7,
     "admin_login": (302,) * 7,
 }
 

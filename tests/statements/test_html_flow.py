@@ -418,3 +418,13 @@ def test_conversation_before_opening_says_when_it_opens(english, db):
     new = page(english, url("statement_new", conversation))
     assert f"You can add statements once the conversation opens on {local(conversation.opens_at)}." in new
     assert "no longer accepted" not in new
+
+
+def test_pages_carry_the_voxit_icon_and_favicon_ico_leads_to_it(english, conversation):
+    html = page(english, url("conversation", conversation))
+    icon = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', html).group(1)
+    served = english.get(icon)
+    assert served.status_code == 200 and served["Content-Type"].startswith("image/svg+xml")
+    assert b"<svg" in b"".join(served.streaming_content if served.streaming else [served.content])
+    redirect = english.get("/favicon.ico")  # asked for by browsers whatever the page links
+    assert redirect.status_code == 301 and redirect["Location"] == icon
