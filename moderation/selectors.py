@@ -113,11 +113,15 @@ def similar_statements_for(
 
     Residents are only ever shown PUBLISHED statements; moderators see pending ones too.
     """
-    rows = list(
-        Statement.objects.filter(conversation=conversation, status__in=list(statuses)).values_list(
-            "id", "text"
-        )
-    )
+    # Every language a statement is given in: a resident may write in Swedish or English.
+    rows = [
+        (pk, text)
+        for pk, *texts in Statement.objects.filter(
+            conversation=conversation, status__in=list(statuses)
+        ).values_list("id", "text", "text_sv", "text_en")
+        for text in dict.fromkeys(texts)
+        if text
+    ]
     if not rows or not texts:
         return [[] for _text in texts]
     options = {"limit": limit} if min_score is None else {"limit": limit, "min_score": min_score}

@@ -6,7 +6,8 @@ forms (bibliotek / biblioteken) and English plurals, with no stemmer, dictionary
 The vectoriser is fitted per conversation on that conversation's statements, so IDF reflects what
 is common in this conversation (the topic words every statement shares weigh little).
 
-Pure scikit-learn and NumPy; no Django import. Statements are ``(id, text)`` pairs.
+Pure scikit-learn and NumPy; no Django import. Statements are ``(id, text)`` pairs; a statement
+given in several languages comes as one pair per text and scores its best-matching text.
 """
 
 import unicodedata
@@ -36,8 +37,10 @@ class SimilarityIndex:
     """A fitted index of one conversation's statements; query it with texts or with its own ids."""
 
     def __init__(self, statements: Sequence[tuple[int, str]]):
-        self.ids = np.asarray([statement_id for statement_id, _text in statements], dtype=np.int64)
-        self._position = {int(statement_id): row for row, statement_id in enumerate(self.ids)}
+        row_ids = np.asarray([statement_id for statement_id, _text in statements], dtype=np.int64)
+        # One entry per statement; each row (text) points at its statement's entry.
+        self.ids, self._entry = np.unique(row_ids, return_inverse=True)
+        self._position = {int(statement_id): entry for entry, statement_id in enumerate(self.ids)}
         self.vectorizer = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1, dtype=np.float32
         )
@@ -68,7 +71,10 @@ class SimilarityIndex:
         results: list[list[Match]] = []
         for start in range(0, len(texts), _CHUNK_ROWS):
             chunk = [_normalise(text) for text in texts[start : start + _CHUNK_ROWS]]
-            scores = (self.vectorizer.transform(chunk) @ self.matrix.T).toarray()
+            by_text = (self.vectorizer.transform(chunk) @ self.matrix.T).toarray()
+            scores = np.full((len(chunk), len(self.ids)), -np.inf, dtype=by_text.dtype)
+            for offset, row in enumerate(by_text):  # a statement's score: its best text's
+                np.maximum.at(scores[offset], self._entry, row)
             for offset, row in enumerate(scores):
                 excluded = exclude_ids[start + offset]
                 if excluded is not None and int(excluded) in self._position:

@@ -391,11 +391,16 @@ def _checked_text(*, conversation: Conversation, text: str) -> str:
 
 
 def _existing_duplicate(*, conversation: Conversation, key: str) -> Statement | None:
-    return (
-        Statement.objects.filter(conversation=conversation, text_key=key)
-        .exclude(status=Statement.Status.REJECTED)
-        .first()
-    )
+    """A statement not rejected whose text, or its Swedish or English translation, is ``key``'s."""
+    statements = Statement.objects.filter(conversation=conversation).exclude(status=Statement.Status.REJECTED)
+    same = statements.filter(text_key=key).first()
+    if same is not None:
+        return same
+    translated = statements.exclude(text_sv="", text_en="").values_list("pk", "text_sv", "text_en")
+    for pk, *translations in translated.order_by("pk").iterator():
+        if any(text and statement_text_key(text) == key for text in translations):
+            return statements.get(pk=pk)
+    return None
 
 
 def _create_statement(*, conversation: Conversation, key: str, **fields) -> Statement:

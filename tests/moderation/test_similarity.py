@@ -160,3 +160,39 @@ def test_api_returns_only_published_similar_statements(client, conversation):
     assert response.status_code == 201, response.content
     similar = response.json()["similar"]
     assert [item["id"] for item in similar] == [published.pk]
+
+
+def test_a_statement_scores_its_best_language_and_is_suggested_once():
+    index = SimilarityIndex(
+        [
+            (1, "Kirjastojen pitäisi olla auki sunnuntaisin"),
+            (1, "Biblioteken borde vara öppna på söndagar"),
+            (1, "Libraries should open on Sundays"),
+            (2, "Pyöräteiden talvikunnossapitoa on parannettava"),
+        ]
+    )
+    assert len(index) == 2
+    (swedish,) = index.similar_to_texts(["Biblioteken borde vara öppna på söndagarna"], limit=3, min_score=0)
+    assert [match.statement_id for match in swedish] == [1, 2]
+    assert swedish[0].score > 0.8
+    (excluded,) = index.similar_to_texts(["Libraries should open on Sundays"], exclude_ids=[1], min_score=0)
+    assert [match.statement_id for match in excluded] == [2]  # every language of 1 left out
+
+
+@pytest.mark.django_db
+def test_resident_writing_in_swedish_is_offered_the_statement_given_in_swedish(client, conversation):
+    published = make_seed(
+        conversation,
+        "Kirjastojen aukioloaikoja pitää pidentää iltaisin",
+        text_sv="Bibliotekens öppettider bör förlängas på kvällarna",
+    )
+    client.cookies["voxit_language"] = "sv"
+    url = reverse("statements:statement_new", kwargs={"slug": conversation.slug})
+    client.get(reverse("statements:conversation", kwargs={"slug": conversation.slug}))
+    response = client.post(url, {"text": "Bibliotekens öppettider borde förlängas på kvällen"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Bibliotekens öppettider bör förlängas på kvällarna" in html
+    link = reverse("statements:statement", kwargs={"slug": conversation.slug, "statement_id": published.pk})
+    assert link in html
+    assert not Statement.objects.filter(origin="participant").exists()

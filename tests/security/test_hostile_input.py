@@ -122,8 +122,15 @@ def test_api_returns_markup_as_plain_json_text(hostile_conversation):
         ("🌳 Lisää puita keskustaan 🌳", "🌳 Lisää puita keskustaan 🌳"),
         ("مرحبا بالجميع في هلسنكي", "مرحبا بالجميع في هلسنكي"),
         ("Tabs\tand\r\nnewlines\x07 bell", "Tabs and newlines bell"),
+        # Joiners make one emoji of several and choose Persian letter forms: kept where they join.
+        ("Perhe 👨\u200d👩\u200d👧 ja lippu 🏳️\u200d🌈", "Perhe 👨\u200d👩\u200d👧 ja lippu 🏳️\u200d🌈"),
+        ("می\u200cخواهم پارک", "می\u200cخواهم پارک"),
+        ("\u200dLoose\u200d \u200c joiners\u200d\u200c\u200dhere\u200c", "Loose joiners\u200dhere"),
     ],
-    ids=["nul", "zero-width-and-bidi", "emoji", "right-to-left", "control-characters"],
+    ids=[
+        "nul", "zero-width-and-bidi", "emoji", "right-to-left", "control-characters",
+        "joined-emoji", "persian-non-joiner", "loose-joiners",
+    ],
 )
 def test_unusual_characters_are_stored_safely_through_api_and_form(conversation, text, stored):
     resident = browser()

@@ -163,3 +163,17 @@ def test_seed_rows_from_csv_skip_a_language_header_and_a_bom():
         ("Puistoja, lisää", "Fler parker", "More parks"),
         ("Vain suomeksi", "", ""),
     ]
+
+
+@pytest.mark.parametrize("language,text", [("sv", "Parkerna behöver fler bänkar"), ("en", " parks need MORE benches ")])
+def test_a_statement_given_word_for_word_in_another_language_is_a_duplicate(participant, language, text):
+    original = make_seed(
+        participant.conversation,
+        "Puistoihin tarvitaan lisää penkkejä",
+        text_sv="Parkerna behöver fler bänkar",
+        text_en="Parks need more benches",
+    )
+    with pytest.raises(DuplicateStatement) as refusal:
+        services.statement_submit(participant=participant, text=text)
+    assert refusal.value.existing == original, language
+    assert Statement.objects.count() == 1
