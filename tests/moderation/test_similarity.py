@@ -122,6 +122,9 @@ def test_resident_is_offered_existing_statements_before_sending(client, conversa
         in html
     )
     assert secret.text not in html and rejected.text not in html
+    # The page comes back at its top: the notice takes the focus and names itself in the title.
+    assert '<h3 id="similar-heading" tabindex="-1" autofocus>' in html
+    assert "<title>Samankaltaisia väitteitä löytyi – " in html
     assert 'name="confirm" value="1"' in html
     assert Statement.objects.filter(origin="participant", status="pending").count() == 1
     # The resident may still send it.

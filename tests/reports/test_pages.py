@@ -66,6 +66,19 @@ def test_report_with_no_votes_says_not_enough_votes(client, staff_user, db):
     assert b"<svg" in response.content  # participation charts still render
 
 
+def test_results_of_a_closed_conversation_without_groups_do_not_ask_to_come_back(client, db):
+    from datetime import timedelta
+
+    conversation = make_conversation(
+        show_results=True, opens_delta=timedelta(days=-10), closes_delta=timedelta(days=-1)
+    )
+    make_seed(conversation, "Only a seed")
+    client.cookies["voxit_language"] = "en"
+    html = client.get(reverse("statements:results", kwargs={"slug": conversation.slug})).content.decode()
+    assert "The conversation did not get enough votes to show opinion groups." in html
+    assert "Come back later" not in html
+
+
 def test_report_with_a_few_voters_renders(client, staff_user, db):
     conversation = make_voted_conversation(4)
     services.conversation_recluster(conversation_id=conversation.pk)

@@ -123,6 +123,9 @@ def test_earlier_answer_can_be_seen_and_changed_on_the_answers_page(english, con
     html = page(english, answers_url)
     assert seeds[2].text in html
     assert re.search(r"Your answer:\s*<strong>Agree</strong>", html)
+    # Each answer's buttons are named by its statement, not only "Change your answer" for all.
+    labels = re.search(r'role="group" aria-labelledby="(\S+) (\S+)"><span id="\1" hidden>Change your answer<', html)
+    assert re.search(rf'id="{labels.group(2)}"[^>]*>{re.escape(seeds[2].text)}<', html)
     response = english.post(
         url("vote", conversation),
         {
@@ -243,10 +246,12 @@ def test_add_statement_page_shows_and_enforces_the_length_limit(english, db):
     conversation = make_conversation(max_statement_length=60)
     html = page(english, url("statement_new", conversation))
     assert "At most 60 characters." in html
-    assert 'maxlength="60"' in html
+    assert "maxlength" not in html  # the browser would cut a pasted text short without a word
     response = english.post(url("statement_new", conversation), {"text": "x" * 61})
     assert response.status_code == 400
     assert "The statement is 61 characters long; the limit is 60." in response.content.decode()
+    assert ">" + "x" * 61 + "</textarea>" in response.content.decode()  # kept to shorten
+    assert "<title>Not sent – Add a statement" in response.content.decode()
     assert not Statement.objects.exists()
     assert not Participant.objects.exists()  # a refused first statement leaves no participant
 
