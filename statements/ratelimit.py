@@ -328,10 +328,18 @@ def limited_response(request, error: RateLimited, *, as_json: bool):
         )
         response.status_code = 429
     else:
+        match = getattr(request, "resolver_match", None)
+        text = request.POST.get("text", "") if request.method == "POST" else ""
         response = render(
             request,
             "errors/429.html",
-            {"message": error.message, "retry_after": error.retry_after},
+            {
+                "message": error.message,
+                "retry_after": error.retry_after,
+                "retry_minutes": -(-error.retry_after // 60),  # rounded up: never "0 minutes"
+                "slug": match.kwargs.get("slug") if match else None,
+                "text": text[:10_000],  # what the resident wrote, to keep: it was not sent
+            },
             status=429,
         )
     response["Retry-After"] = str(error.retry_after)

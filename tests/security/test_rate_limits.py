@@ -1,5 +1,7 @@
 """Rate limits per participant and per address on voting and submission; login throttling."""
 
+import re
+
 import pytest
 from django.test import override_settings
 
@@ -16,6 +18,10 @@ SLOW_DOWN = {
     "sv": "Du går fortare än vi hinner ta emot. Vänta en stund och försök igen.",
 }
 TOO_MANY_REQUESTS = {"fi": "Liian monta pyyntöä", "sv": "För många begäranden"}
+TRY_AGAIN_IN_MINUTES = {
+    "fi": r"Voit yrittää uudelleen (\d+) minuutin kuluttua\.",
+    "sv": r"Du kan försöka igen om (\d+) minuter?\.",
+}
 
 
 def vote(client, conversation, statement, **extra):
@@ -119,6 +125,11 @@ def test_the_statement_form_answers_429_with_a_page_in_the_residents_language(
     html = page.content.decode()
     assert SLOW_DOWN[language] in html
     assert TOO_MANY_REQUESTS[language] in html
+    # How long to wait, the unsent text to copy, and the way back to the conversation.
+    minutes = re.search(TRY_AGAIN_IN_MINUTES[language], html)
+    assert minutes and int(minutes.group(1)) * 60 >= int(page["Retry-After"]) > (int(minutes.group(1)) - 1) * 60
+    assert 'readonly>A library bus on Sundays</textarea>' in html
+    assert f'href="/c/{conversation.slug}/"' in html
     # The statement API speaks the same language.
     refused = submit(resident, conversation, "Night buses to the islands")
     assert refused.status_code == 429
