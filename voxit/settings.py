@@ -123,6 +123,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
     DATABASES["default"]["OPTIONS"]["timeout"] = 20
+    # A transaction takes SQLite's write lock when it begins, so it waits (the timeout above) for
+    # the in-process recompute's writes. Begun deferred, one that read first and then wrote while
+    # the recompute was writing failed at once with "database is locked" (SQLite cannot wait
+    # there without breaking its snapshot): a bulk decision a moment after another, say.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 else:
     # Without a health check the first request on a connection the server dropped fails (with the
     # 503 page) and the next one reconnects. Voxit's check polls the socket: no round trip.
