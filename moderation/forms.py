@@ -93,7 +93,9 @@ class LogFilterForm(forms.Form):
         required=False,
         choices=[("", _("All reasons")), *ModerationAction.Reason.choices],
     )
-    statement = forms.IntegerField(label=_("Statement number"), required=False, min_value=1)
+    statement = forms.IntegerField(
+        label=_("Statement number"), required=False, min_value=1, max_value=2**63 - 1  # bigint
+    )
     # Bounded so that "the day after" and time-zone conversion stay within datetime's range.
     since = forms.DateField(
         label=_("From (date)"),

@@ -105,6 +105,11 @@ def _checked_rejection(*, statement: Statement, reason: str, duplicate_of_id, ex
             raise InvalidDecision(
                 _("Give the duplicated statement's number."), code="duplicate_of_invalid"
             )
+        if duplicate_of_id == statement.pk:
+            raise InvalidDecision(
+                _("A statement cannot duplicate itself: give the number of the other statement."),
+                code="duplicate_of_itself",
+            )
         # Locked, so that a moderator rejecting that statement at this moment either waits for this
         # decision (and then finds this duplicate resting on it) or goes first (and this one then
         # finds it rejected): otherwise both could be saved and the point lost with them.

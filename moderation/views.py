@@ -104,7 +104,8 @@ def decide(request, statement_id):
     data = form.cleaned_data
     try:
         if data["decision"] == "approve":
-            text = data["text"] if data["text"].strip() else None
+            # A wording box sent empty is an edit to nothing (refused), not "keep the original".
+            text = data["text"] if "text" in request.POST else None
             action = services.statement_approve(
                 statement_id=statement.pk, moderator=request.user, text=text
             )
@@ -163,8 +164,15 @@ def bulk(request):
                 "%(count)d statement rejected.", "%(count)d statements rejected.", count
             )
         messages.success(request, text % {"count": count})
-    for _statement_id, reason in outcome.refused:
-        messages.error(request, reason)
+    # One message per reason, naming the statements it kept undecided (not one line for each).
+    refused_by_reason: dict[str, list[str]] = {}
+    for statement_id, reason in outcome.refused:
+        refused_by_reason.setdefault(reason, []).append(f"#{statement_id}")
+    for reason, numbers in refused_by_reason.items():
+        messages.error(
+            request,
+            _("Not decided: %(numbers)s. %(reason)s") % {"numbers": ", ".join(numbers), "reason": reason},
+        )
     return HttpResponseRedirect(back)
 
 

@@ -111,7 +111,10 @@ def test_csv_download_has_every_action_and_defuses_formulas(client, moderator, h
     assert len(list(csv.DictReader(io.StringIO(filtered.content.decode("utf-8-sig"))))) == 3
 
 
-@pytest.mark.parametrize("query", ["until=9999-12-31", "since=0001-01-01", "until=not-a-date"])
+@pytest.mark.parametrize(
+    "query",
+    ["until=9999-12-31", "since=0001-01-01", "until=not-a-date", "statement=99999999999999999999999"],
+)
 def test_log_filter_with_an_absurd_date_never_errors(
     client, moderator, history, query
 ):

@@ -337,3 +337,46 @@ def test_a_long_queue_comes_in_pages_oldest_first(client, moderator, conversatio
         response = client.get(url + "?lang=en&page=" + page)
         assert response.status_code == 200
         assert shown(response.content.decode()), page
+
+
+def test_a_statement_cannot_be_rejected_as_a_duplicate_of_itself(client, moderator, conversation):
+    statement = make_pending(conversation, "Lisää penkkejä puistoihin")
+    client.force_login(moderator)
+    page = client.post(
+        reverse("moderation:decide", args=[statement.pk]) + "?lang=en",
+        {"decision": "reject", "reason": "duplicate", "duplicate_of": statement.pk},
+        follow=True,
+    ).content.decode()
+    assert "A statement cannot duplicate itself: give the number of the other statement." in page
+    assert "is not a published or pending statement" not in page  # it is one
+    statement.refresh_from_db()
+    assert statement.status == Statement.Status.PENDING
+
+
+def test_approving_with_the_wording_box_emptied_is_refused_not_published_as_submitted(
+    client, moderator, conversation
+):
+    statement = make_pending(conversation, "Lisää penkkejä puistoihin")
+    client.force_login(moderator)
+    page = client.post(
+        reverse("moderation:decide", args=[statement.pk]) + "?lang=en",
+        {"decision": "approve", "text": "   "},
+        follow=True,
+    ).content.decode()
+    assert "The edited wording is empty." in page
+    statement.refresh_from_db()
+    assert statement.status == Statement.Status.PENDING
+
+
+def test_a_bulk_refusal_says_its_reason_once_naming_the_statements(client, moderator, conversation):
+    first, second = make_pending(conversation, "Ensimmäinen"), make_pending(conversation, "Toinen")
+    client.force_login(moderator)
+    page = client.post(
+        reverse("moderation:bulk") + "?lang=en",
+        {"decision": "reject", "statements": [first.pk, second.pk], "reason": "other"},
+        follow=True,
+    ).content.decode()
+    refusals = re.findall(r"Not decided: ([^.]*)\. ([^<]*)<", page)
+    assert len(refusals) == 1, refusals
+    assert refusals[0][0] == f"#{first.pk}, #{second.pk}"
+    assert Statement.objects.filter(status=Statement.Status.PENDING).count() == 2
