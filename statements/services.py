@@ -4,6 +4,7 @@ Keyword-only functions; views, the API, commands and tasks call these and nothin
 """
 
 import hashlib
+import re
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -483,7 +484,9 @@ def statements_seed_bulk(
 ) -> list[SeedOutcome]:
     """Seed many statements; each row (fi, sv, en) either lands or reports why not."""
     outcomes = []
-    for number, (text_fi, text_sv, text_en) in enumerate(rows, start=1):
+    for number, row in enumerate(rows, start=1):
+        text_fi, text_sv, text_en = row
+        number = getattr(row, "line", number)  # parsed rows know the line they came from
         if not clean_statement_text(text_fi):
             continue
         try:
@@ -497,24 +500,58 @@ def statements_seed_bulk(
     return outcomes
 
 
-def seed_rows_parse(content: str, *, is_csv: bool = False) -> list[tuple[str, str, str]]:
-    """Rows of (fi, sv, en) from pasted text or an uploaded file.
+class SeedRow(tuple):
+    """(fi, sv, en), equal to that plain tuple, with the ``line`` of the text it came from."""
+
+    line: int
+
+    def __new__(cls, cells, line: int):
+        row = super().__new__(cls, cells)
+        row.line = line
+        return row
+
+
+_CSV_HEADER = re.compile(r'^["\']?(?:fi|text|text_fi)["\']?\s*([,;\t])', re.IGNORECASE)
+
+
+def _csv_delimiter(lines: list[str]) -> str:
+    """The delimiter of a CSV file: the header's (``fi;sv;en``, as Finnish and Swedish Excel save
+    it), else a semicolon where every line has one and none a comma, else a comma."""
+    filled = [line for line in lines if line.strip()]
+    header = _CSV_HEADER.match(filled[0]) if filled else None
+    if header:
+        return header.group(1)
+    if filled and all(";" in line and "," not in line for line in filled):
+        return ";"
+    return ","
+
+
+def seed_rows_parse(content: str, *, is_csv: bool = False) -> list[SeedRow]:
+    """Rows of (fi, sv, en) from pasted text or an uploaded file, each with its line number.
 
     One statement per line. Translations may follow the Finnish text separated by tabs (as pasted
-    from a spreadsheet), or, in a CSV file, in columns ``fi,sv,en`` (a header row naming the
-    languages is skipped). Plain lines are never split at commas: statements contain commas.
+    from a spreadsheet), or, in a CSV file, in columns ``fi,sv,en`` separated by commas or
+    semicolons (a header row naming the languages is skipped). Plain lines are never split at
+    commas: statements contain commas. Blank lines are skipped but counted.
     """
     import csv
     import io
 
-    lines = [line for line in content.lstrip("\ufeff").splitlines() if line.strip()]
+    content = content.lstrip("\ufeff")
+    lines = content.splitlines()
     if not is_csv and not any("\t" in line for line in lines):
-        return [(line.strip(), "", "") for line in lines]
+        return [SeedRow((line.strip(), "", ""), number) for number, line in enumerate(lines, start=1) if line.strip()]
+    delimiter = _csv_delimiter(lines) if is_csv else "\t"
     rows = []
-    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter="," if is_csv else "\t")
-    for number, cells in enumerate(reader):
+    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
+    header_seen = False
+    for cells in reader:
         cells = [cell.strip() for cell in cells] + ["", "", ""]
-        if number == 0 and cells[0].lower() in {"fi", "text", "text_fi"}:
+        if not any(cells):
             continue
-        rows.append((cells[0], cells[1], cells[2]))
+        if not header_seen and not rows and cells[0].lower() in {"fi", "text", "text_fi"}:
+            header_seen = True
+            continue
+        # line_num is the line the row ends on; a quoted cell may span lines.
+        rows.append(SeedRow((cells[0], cells[1], cells[2]), reader.line_num))
     return rows

@@ -126,6 +126,23 @@ def test_staff_uploads_a_csv_file_with_language_columns(staff, conversation):
     )
 
 
+def test_staff_uploads_a_semicolon_csv_as_finnish_excel_saves_it(staff, conversation):
+    content = "fi;sv;en\nPuistoja pitää hoitaa paremmin.;Parker ska skötas bättre.;Parks need care.\n"
+    staff.post(seed_url(conversation), {"file": SimpleUploadedFile("seeds.csv", content.encode())})
+    # One statement with its translations; not the header, nor the three languages glued together.
+    assert list(Statement.objects.values_list("text", "text_sv", "text_en")) == [
+        ("Puistoja pitää hoitaa paremmin.", "Parker ska skötas bättre.", "Parks need care.")
+    ]
+
+
+def test_a_refused_csv_row_is_named_by_its_line_in_the_file(staff, conversation):
+    content = "fi,sv,en\n\nEnsimmäinen,Första,First\n\n" + "x" * 300 + ",,\n"
+    response = staff.post(seed_url(conversation), {"file": SimpleUploadedFile("seeds.csv", content.encode())})
+    html = response.content.decode()
+    assert "Line 5" in html and "Line 2" not in html  # blank lines and the header count
+    assert Statement.objects.filter(text="Ensimmäinen").exists()
+
+
 def test_seed_lines_that_cannot_be_added_are_listed_and_the_rest_kept(staff, conversation):
     services.statement_seed(conversation=conversation, text="Jo olemassa")
     response = staff.post(seed_url(conversation), {"lines": "Uusi\njo OLEMASSA\n" + "x" * 300})

@@ -157,6 +157,14 @@ def test_seed_rows_from_tab_separated_lines_carry_translations():
     ]
 
 
+def test_seed_rows_from_a_headerless_semicolon_csv_split_at_semicolons_and_keep_line_numbers():
+    rows = services.seed_rows_parse("Yksi;Ett\n\nKaksi;Två;Two\n", is_csv=True)
+    assert rows == [("Yksi", "Ett", ""), ("Kaksi", "Två", "Two")]
+    assert [row.line for row in rows] == [1, 3]
+    # A semicolon inside a comma file's statement is text, not a column.
+    assert services.seed_rows_parse("Puisto; penkit\nToinen, rivi\n", is_csv=True)[0] == ("Puisto; penkit", "", "")
+
+
 def test_seed_rows_from_csv_skip_a_language_header_and_a_bom():
     content = '\ufefffi,sv,en\n"Puistoja, lisää",Fler parker,More parks\nVain suomeksi\n'
     assert services.seed_rows_parse(content, is_csv=True) == [
