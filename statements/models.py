@@ -4,6 +4,7 @@ Integrity lives here as database constraints; the logic that changes state lives
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone, translation
@@ -85,6 +86,25 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return self.title_fi
+
+    def clean(self):
+        """The schedule and length rules the constraints above hold, said at the field and in words
+        (the admin would otherwise name the violated constraint)."""
+        super().clean()
+        errors = {}
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            errors["closes_at"] = _("The conversation must close after it opens.")
+        elif self.submissions_close_at and self.opens_at and self.closes_at and not (
+            self.opens_at < self.submissions_close_at <= self.closes_at
+        ):
+            errors["submissions_close_at"] = _(
+                "New statements must stop being accepted after the conversation opens and no later "
+                "than it closes."
+            )
+        if self.max_statement_length is not None and not 20 <= self.max_statement_length <= 1000:
+            errors["max_statement_length"] = _("The maximum statement length must be 20-1000 characters.")
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def title(self) -> str:

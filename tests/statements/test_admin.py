@@ -1,5 +1,7 @@
 """Staff configure conversations and seed statements in the Django admin."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -59,20 +61,29 @@ def test_staff_creates_a_conversation_with_three_languages_and_a_window(staff):
 
 
 @pytest.mark.parametrize(
-    "overrides",
+    "overrides,field,message",
     [
-        {"closes_at_0": "2026-01-18"},
-        {"submissions_close_at_0": "2026-02-02"},
-        {"max_statement_length": "5"},
-        {"title_fi": ""},
+        ({"closes_at_0": "2026-01-18"}, "closes_at", "The conversation must close after it opens."),
+        (
+            {"submissions_close_at_0": "2026-02-02"},
+            "submissions_close_at",
+            "New statements must stop being accepted after the conversation opens",
+        ),
+        ({"max_statement_length": "5"}, "max_statement_length", "must be 20-1000 characters"),
+        ({"title_fi": ""}, "title_fi", "This field is required."),
     ],
 )
-def test_inconsistent_conversation_is_refused_with_a_form_error_not_a_crash(staff, overrides):
+def test_inconsistent_conversation_is_refused_with_a_form_error_not_a_crash(staff, overrides, field, message):
     response = staff.post(
         reverse("admin:statements_conversation_add"), conversation_form(**overrides)
     )
     assert response.status_code == 200
-    assert "errornote" in response.content.decode()
+    html = response.content.decode()
+    assert "errornote" in html
+    # Said in words beside the field, not as the name of a database constraint.
+    at_field = re.search(rf'<div class="form-row[^"]*field-{field}[^"]*">(.*?)</div>\s*</div>', html, re.S)
+    assert at_field and message in at_field.group(1), html[html.find("errornote") :][:1500]
+    assert "Constraint" not in html and "conversation_" not in html.replace('id="conversation_form"', "")
     assert not Conversation.objects.exists()
 
 
