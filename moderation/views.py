@@ -84,8 +84,26 @@ def queue(request, slug=None):
         "reasons": ModerationAction.Reason.choices,
         "now": timezone.now(),
         "section": "queue" if conversation is None else "",
+        "draft": request.session.pop(_DRAFT_KEY, None),
     }
     return render(request, "moderation/queue.html", context)
+
+
+# A refused decision's form, kept for the queue to fill in again beside its message: what the
+# moderator typed (an edited wording, an explanation) is not lost to the redirect.
+_DRAFT_KEY = "moderation_decision_draft"
+
+
+def _keep_draft(request, statement, error) -> None:
+    post = request.POST
+    request.session[_DRAFT_KEY] = {
+        "statement": statement.pk,
+        "text": post.get("text"),
+        "reason": post.get("reason", ""),
+        "duplicate_of": post.get("duplicate_of", ""),
+        "explanation": post.get("explanation", ""),
+        "error": str(error),
+    }
 
 
 def _queue_url(statement) -> str:
@@ -100,6 +118,7 @@ def decide(request, statement_id):
     form = DecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
+        _keep_draft(request, statement, _form_errors(form))
         return HttpResponseRedirect(f"{back}#statement-{statement.pk}")
     data = form.cleaned_data
     try:
@@ -119,6 +138,7 @@ def decide(request, statement_id):
             )
     except VoxitError as error:
         messages.error(request, error.message)
+        _keep_draft(request, statement, error.message)
         return HttpResponseRedirect(f"{back}#statement-{statement.pk}")
     messages.success(
         request,

@@ -380,3 +380,36 @@ def test_a_bulk_refusal_says_its_reason_once_naming_the_statements(client, moder
     assert len(refusals) == 1, refusals
     assert refusals[0][0] == f"#{first.pk}, #{second.pk}"
     assert Statement.objects.filter(status=Statement.Status.PENDING).count() == 2
+
+
+def test_a_refused_decision_keeps_what_the_moderator_typed_beside_its_message(
+    client, moderator, conversation
+):
+    statement = make_pending(conversation, "Lisää penkkejä puistoihin")
+    client.force_login(moderator)
+    queue_url = reverse("moderation:conversation_queue", args=[conversation.slug])
+    response = client.post(
+        reverse("moderation:decide", args=[statement.pk]) + "?lang=en",
+        {
+            "decision": "reject",
+            "reason": "duplicate",
+            "duplicate_of": "999999",
+            "text": "Puistoihin tarvitaan lisää penkkejä",
+            "explanation": "Sama ajatus kuin toisessa",
+            "next": queue_url,
+        },
+    )
+    assert response.status_code == 302
+    html = client.get(response["Location"].split("#")[0] + "?lang=en").content.decode()
+    error = re.search(
+        rf'<p class="error-summary" role="alert" id="decision-error-{statement.pk}"[^>]*autofocus>([^<]*)</p>', html
+    )
+    assert error and "#999999 is not a published or pending statement" in error.group(1)
+    assert f'id="text-{statement.pk}" name="text" rows="3">Puistoihin tarvitaan lisää penkkejä</textarea>' in html
+    assert 'name="explanation" rows="2">Sama ajatus kuin toisessa</textarea>' in html
+    assert '<option value="duplicate" selected>' in html and 'value="999999"' in html
+    # Once shown, the queue is as before.
+    again = client.get(queue_url + "?lang=en").content.decode()
+    assert "decision-error-" not in again and "Sama ajatus kuin toisessa" not in again
+    statement.refresh_from_db()
+    assert statement.status == Statement.Status.PENDING
