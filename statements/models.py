@@ -15,12 +15,16 @@ LANGUAGE_CODES = ("fi", "sv", "en")
 
 def localized(obj, field: str, language: str | None = None) -> str:
     """The ``field_<lang>`` value in the active language, falling back to Finnish."""
+    return getattr(obj, f"{field}_{localized_language(obj, field, language)}")
+
+
+def localized_language(obj, field: str, language: str | None = None) -> str:
+    """The language :func:`localized` shows, for the text's ``lang`` attribute: the active one
+    when the text has it, else Finnish (read out with a Finnish voice, not the page's)."""
     language = (language or translation.get_language() or "fi")[:2]
-    if language in LANGUAGE_CODES:
-        value = getattr(obj, f"{field}_{language}", "")
-        if value:
-            return value
-    return getattr(obj, f"{field}_fi")
+    if language in LANGUAGE_CODES and getattr(obj, f"{field}_{language}", ""):
+        return language
+    return "fi"
 
 
 class ConversationQuerySet(models.QuerySet):
@@ -117,6 +121,18 @@ class Conversation(models.Model):
     @property
     def description(self) -> str:
         return localized(self, "description")
+
+    @property
+    def title_language(self) -> str:
+        return localized_language(self, "title")
+
+    @property
+    def question_language(self) -> str:
+        return localized_language(self, "question")
+
+    @property
+    def description_language(self) -> str:
+        return localized_language(self, "description")
 
     @property
     def submissions_deadline(self):

@@ -142,8 +142,12 @@ def test_a_browser_whose_link_expired_no_longer_sees_its_old_answers(conversatio
     type(conversation).objects.filter(pk=conversation.pk).update(
         opens_at=now - timedelta(days=60), closes_at=now - timedelta(days=31)
     )
+    resident.cookies["voxit_language"] = "en"
+    still = "Your earlier answers are still visible."
+    assert still in resident.get(f"/c/{conversation.slug}/").content.decode()  # closed, link kept
     call_command("expire_participant_links", stdout=io.StringIO())
     assert statement.text not in resident.get(f"/c/{conversation.slug}/answers/").content.decode()
+    assert still not in resident.get(f"/c/{conversation.slug}/").content.decode()  # it would be false
     assert Vote.objects.filter(statement=statement).count() == 1
 
 

@@ -63,6 +63,13 @@ def test_conversation_texts_fall_back_to_finnish_when_a_translation_is_empty(cli
     assert "Vain suomeksi" in swedish
     english = client.get(conversation_url(conversation) + "?lang=en").content.decode()
     assert "In English" in english and "Mitä mieltä olet?" in english
+    # A Finnish fallback is marked Finnish, so a screen reader reads it with a Finnish voice.
+    assert '<h1 lang="fi">Testikeskustelu</h1>' in swedish
+    assert '<p class="question" lang="fi">Mitä mieltä olet?</p>' in swedish
+    assert '<h1 lang="en">In English</h1>' in english
+    assert '<p class="question" lang="fi">Mitä mieltä olet?</p>' in english
+    listing = client.get("/?lang=sv").content.decode()
+    assert 'lang="fi">Testikeskustelu</a>' in listing and 'lang="fi">Mitä mieltä olet?</p>' in listing
 
 
 def test_statement_is_shown_in_the_chosen_language_when_translated(client, conversation):
