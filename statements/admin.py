@@ -44,12 +44,16 @@ class ConversationAdmin(admin.ModelAdmin):
         form = SeedStatementsForm(request.POST or None, request.FILES or None)
         outcomes = None
         if request.method == "POST" and form.is_valid():
-            rows = services.seed_rows_parse(form.cleaned_data.get("lines", ""))
+            pasted = services.seed_rows_parse(form.cleaned_data.get("lines", ""))
+            outcomes = services.statements_seed_bulk(conversation=conversation, rows=pasted, created_by=request.user)
+            pasted_refused = [outcome.line for outcome in outcomes if not outcome.statement]
             if form.cleaned_data.get("file_text") is not None:
-                rows += services.seed_rows_parse(
+                filed = services.seed_rows_parse(
                     form.cleaned_data["file_text"], is_csv=form.cleaned_data["file_is_csv"]
                 )
-            outcomes = services.statements_seed_bulk(conversation=conversation, rows=rows, created_by=request.user)
+                outcomes += services.statements_seed_bulk(
+                    conversation=conversation, rows=filed, created_by=request.user
+                )
             added = sum(1 for outcome in outcomes if outcome.statement)
             messages.success(
                 request,
@@ -57,6 +61,11 @@ class ConversationAdmin(admin.ModelAdmin):
             )
             if all(outcome.statement for outcome in outcomes):
                 return HttpResponseRedirect(reverse("admin:statements_conversation_change", args=[pk]))
+            # Only the pasted lines that were not added stay in the box, to correct and send again:
+            # the added ones would come back as "already exists".
+            by_line = {row.line: row for row in pasted}
+            left = ["\t".join(by_line[line]).rstrip("\t") for line in pasted_refused]
+            form = SeedStatementsForm(initial={"lines": "\n".join(left)})
         context = {
             **self.admin_site.each_context(request),
             "title": _("Add seed statements"),

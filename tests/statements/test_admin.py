@@ -162,6 +162,9 @@ def test_seed_lines_that_cannot_be_added_are_listed_and_the_rest_kept(staff, con
     assert "Line 2" in html and "Line 3" in html
     assert Statement.objects.filter(text="Uusi").exists()
     assert Statement.objects.count() == 2
+    # The box keeps only the lines not added, to correct and send again.
+    box = re.search(r'<textarea name="lines"[^>]*>(.*?)</textarea>', html, re.S).group(1)
+    assert box.strip() == "jo OLEMASSA\n" + "x" * 300
 
 
 def test_non_utf8_file_is_refused_with_a_message(staff, conversation):
