@@ -392,6 +392,18 @@ def statement_counted_by_preview(request, conversation) -> bool:
     return payload == _preview_payload(request, conversation, request.POST.get("text", ""))
 
 
+def statement_not_counted(request, conversation) -> bool:
+    """A statement form post the resident's limit does not count: the "Send anyway" of a
+    previewed text (counted at the preview), or an empty box (refused with "write the statement
+    first" and nothing stored; twenty of those locked a resident out for the hour). The
+    per-address limit still counts every post."""
+    from statements.text import clean_statement_text
+
+    return not clean_statement_text(request.POST.get("text", "")) or statement_counted_by_preview(
+        request, conversation
+    )
+
+
 def rate_limited(action: str, *, counted_already=None):
     """Decorator for the HTML views that take a vote or a statement (the API calls ``check``).
 

@@ -13,7 +13,7 @@ from moderation import selectors as moderation_selectors
 from statements import selectors, services
 from statements.errors import ConversationClosed, DuplicateStatement, VoxitError
 from statements.participants import ensure_browser_token, participant_for
-from statements.ratelimit import rate_limited, statement_counted_by_preview, statement_preview_ticket
+from statements.ratelimit import rate_limited, statement_not_counted, statement_preview_ticket
 
 
 def _conversation_url(conversation) -> str:
@@ -109,7 +109,7 @@ def answers(request, slug):
     return render(request, "statements/answers.html", context)
 
 
-@rate_limited("statement", counted_already=statement_counted_by_preview)
+@rate_limited("statement", counted_already=statement_not_counted)
 def statement_new(request, slug):
     conversation = selectors.conversation_get_visible(slug=slug, user=request.user)
     participant = participant_for(request, conversation)

@@ -402,3 +402,15 @@ def test_a_ticket_counts_only_for_its_own_text_and_browser(conversation):
     assert other.post(url, stolen).status_code == 302  # counted: its second of 2
     forged = {"text": "Cheaper tickets", "confirm": "1", "ticket": ticket[:-2] + "xx"}
     assert other.post(url, forged).status_code == 429
+
+
+@override_settings(RATE_LIMIT_STATEMENTS_PER_HOUR=2, RATE_LIMIT_IP_STATEMENTS_PER_HOUR=0)
+def test_empty_sends_do_not_use_up_the_residents_statement_limit(conversation):
+    resident = browser()
+    choose_language(resident, conversation, "en")
+    for _ in range(5):  # each refused with "write the statement first"; nothing stored
+        assert submit_form(resident, conversation, "   ").status_code == 400
+    assert submit_form(resident, conversation, "More benches in the park").status_code == 302
+    assert submit_form(resident, conversation, "A library bus on Sundays").status_code == 302
+    assert submit_form(resident, conversation, "Night buses to the islands").status_code == 429
+    assert stored_texts(conversation) == ["A library bus on Sundays", "More benches in the park"]
