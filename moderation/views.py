@@ -7,6 +7,7 @@ users who are neither moderators nor staff get 403.
 import csv
 from datetime import datetime, time, timedelta
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -84,7 +85,7 @@ def queue(request, slug=None):
         "reasons": ModerationAction.Reason.choices,
         "now": timezone.now(),
         "section": "queue" if conversation is None else "",
-        "draft": request.session.pop(_DRAFT_KEY, None),
+        "draft": _draft_for(request),
     }
     return render(request, "moderation/queue.html", context)
 
@@ -94,9 +95,10 @@ def queue(request, slug=None):
 _DRAFT_KEY = "moderation_decision_draft"
 
 
-def _keep_draft(request, statement, error) -> None:
+def _keep_draft(request, statement, error, back: str) -> None:
     post = request.POST
     request.session[_DRAFT_KEY] = {
+        "path": urlsplit(back).path,  # shown only on the page the moderator is sent back to
         "statement": statement.pk,
         "text": post.get("text"),
         "reason": post.get("reason", ""),
@@ -104,6 +106,11 @@ def _keep_draft(request, statement, error) -> None:
         "explanation": post.get("explanation", ""),
         "error": str(error),
     }
+
+
+def _draft_for(request) -> dict | None:
+    draft = request.session.pop(_DRAFT_KEY, None)  # once: a later visit shows the queue as it is
+    return draft if draft and draft.get("path") == request.path else None
 
 
 def _queue_url(statement) -> str:
@@ -118,7 +125,7 @@ def decide(request, statement_id):
     form = DecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
-        _keep_draft(request, statement, _form_errors(form))
+        _keep_draft(request, statement, _form_errors(form), back)
         return HttpResponseRedirect(f"{back}#statement-{statement.pk}")
     data = form.cleaned_data
     try:
@@ -138,7 +145,7 @@ def decide(request, statement_id):
             )
     except VoxitError as error:
         messages.error(request, error.message)
-        _keep_draft(request, statement, error.message)
+        _keep_draft(request, statement, error.message, back)
         return HttpResponseRedirect(f"{back}#statement-{statement.pk}")
     messages.success(
         request,
