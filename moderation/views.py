@@ -126,7 +126,7 @@ def decide(request, statement_id):
     if not form.is_valid():
         messages.error(request, _form_errors(form))
         _keep_draft(request, statement, _form_errors(form), back)
-        return HttpResponseRedirect(f"{back}#statement-{statement.pk}")
+        return HttpResponseRedirect(f"{back}#decision-error-{statement.pk}")
     data = form.cleaned_data
     try:
         if data["decision"] == "approve":
@@ -146,7 +146,7 @@ def decide(request, statement_id):
     except VoxitError as error:
         messages.error(request, error.message)
         _keep_draft(request, statement, error.message, back)
-        return HttpResponseRedirect(f"{back}#statement-{statement.pk}")
+        return HttpResponseRedirect(f"{back}#decision-error-{statement.pk}")
     messages.success(
         request,
         _("Statement #%(id)s: %(action)s.")

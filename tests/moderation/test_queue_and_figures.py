@@ -400,6 +400,8 @@ def test_a_refused_decision_keeps_what_the_moderator_typed_beside_its_message(
         },
     )
     assert response.status_code == 302
+    # The browser lands on the message itself (focusable), inside the statement's card.
+    assert response["Location"].endswith(f"#decision-error-{statement.pk}")
     html = client.get(response["Location"].split("#")[0] + "?lang=en").content.decode()
     error = re.search(
         rf'<p class="error-summary" role="alert" id="decision-error-{statement.pk}"[^>]*autofocus>([^<]*)</p>', html
