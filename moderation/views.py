@@ -86,6 +86,7 @@ def queue(request, slug=None):
         "now": timezone.now(),
         "section": "queue" if conversation is None else "",
         "draft": _draft_for(request),
+        "bulk_draft": _draft_for(request, _BULK_DRAFT_KEY),
     }
     return render(request, "moderation/queue.html", context)
 
@@ -108,9 +109,28 @@ def _keep_draft(request, statement, error, back: str) -> None:
     }
 
 
-def _draft_for(request) -> dict | None:
-    draft = request.session.pop(_DRAFT_KEY, None)  # once: a later visit shows the queue as it is
+def _draft_for(request, key: str = _DRAFT_KEY) -> dict | None:
+    draft = request.session.pop(key, None)  # once: a later visit shows the queue as it is
     return draft if draft and draft.get("path") == request.path else None
+
+
+# The same for the bulk form: the statements left undecided stay ticked, with the reason fields.
+_BULK_DRAFT_KEY = "moderation_bulk_draft"
+
+
+def _keep_bulk_draft(request, back: str, statement_ids) -> None:
+    post = request.POST
+    request.session[_BULK_DRAFT_KEY] = {
+        "path": urlsplit(back).path,
+        "statements": [pk for pk in statement_ids if isinstance(pk, int)],
+        "reason": post.get("reason", ""),
+        "duplicate_of": post.get("duplicate_of", ""),
+        "explanation": post.get("explanation", ""),
+    }
+
+
+def _posted_ids(request) -> list[int]:
+    return [int(value) for value in request.POST.getlist("statements") if value.isdigit() and len(value) < 19]
 
 
 def _queue_url(statement) -> str:
@@ -162,6 +182,7 @@ def bulk(request):
     form = BulkDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
+        _keep_bulk_draft(request, back, _posted_ids(request))
         return HttpResponseRedirect(back)
     data = form.cleaned_data
     try:
@@ -179,6 +200,7 @@ def bulk(request):
             )
     except VoxitError as error:
         messages.error(request, error.message)
+        _keep_bulk_draft(request, back, _posted_ids(request))
         return HttpResponseRedirect(back)
     if outcome.decided:
         count = len(outcome.decided)
@@ -191,6 +213,8 @@ def bulk(request):
                 "%(count)d statement rejected.", "%(count)d statements rejected.", count
             )
         messages.success(request, text % {"count": count})
+    if outcome.refused:
+        _keep_bulk_draft(request, back, [statement_id for statement_id, _reason in outcome.refused])
     # One message per reason, naming the statements it kept undecided (not one line for each).
     refused_by_reason: dict[str, list[str]] = {}
     for statement_id, reason in outcome.refused:

@@ -380,6 +380,12 @@ def test_a_bulk_refusal_says_its_reason_once_naming_the_statements(client, moder
     assert len(refusals) == 1, refusals
     assert refusals[0][0] == f"#{first.pk}, #{second.pk}"
     assert Statement.objects.filter(status=Statement.Status.PENDING).count() == 2
+    # Both stay ticked with the reason chosen, to add the explanation and send again.
+    for statement in (first, second):
+        assert f'value="{statement.pk}" id="select-{statement.pk}" checked>' in page
+    assert re.search(r'id="bulk-reason" name="reason">.*?<option value="other" selected>', page, re.S)
+    later = client.get(reverse("moderation:queue") + "?lang=en").content.decode()
+    assert " checked>" not in later
 
 
 def test_a_refused_decision_keeps_what_the_moderator_typed_beside_its_message(
