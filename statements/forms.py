@@ -14,7 +14,10 @@ class SeedStatementsForm(forms.Form):
     file = forms.FileField(
         label=_("…or a file"),
         required=False,
-        help_text=_("A .txt file with one statement per line, or a .csv file with columns fi, sv, en (UTF-8)."),
+        help_text=_(
+            "A .txt file with one statement per line, or a .csv file with columns fi, sv, en separated by "
+            "commas or semicolons (UTF-8)."
+        ),
     )
 
     MAX_FILE_BYTES = 2 * 1024 * 1024
