@@ -49,6 +49,28 @@ def test_unrelated_text_gets_no_suggestion():
     assert similar_statements(EXISTING, "Uimahallien saunat ovat liian kuumia") == []
 
 
+@pytest.mark.parametrize(
+    "existing,text",
+    [
+        ([(1, "Pyöräteitä pitää lisätä keskustaan")], "Kirjastojen aukioloaikoja pitää pidentää"),
+        (
+            [(1, "Pyöräteitä pitää lisätä keskustaan"), (2, "Bussilippujen hinnat ovat liian korkeat")],
+            "Kirjastojen aukioloaikoja pitää pidentää sunnuntaisin",
+        ),
+        ([(1, "Staden borde bygga fler cykelvägar")], "Biblioteken borde vara öppna på söndagar"),
+    ],
+)
+def test_a_new_conversations_few_statements_are_not_suggested_for_unrelated_text(existing, text):
+    # With one or two statements, the n-grams the text shares with them (endings, "pitää",
+    # "borde") were all that was left of it, and they scored 0.45-0.49.
+    assert similar_statements(existing, text) == []
+
+
+def test_a_new_conversations_only_statement_is_still_suggested_for_its_duplicate():
+    existing = [(1, "Pyöräteitä pitää lisätä keskustaan")]
+    assert [match.statement_id for match in similar_statements(existing, "Keskustaan lisää pyöräteitä")] == [1]
+
+
 def test_a_statement_is_never_suggested_to_itself():
     index = SimilarityIndex(EXISTING)
     rows = index.similar_to_ids([1, 3], [EXISTING[0][1], EXISTING[2][1]], min_score=0)
