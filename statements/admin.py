@@ -42,18 +42,23 @@ class ConversationAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, conversation):
             raise PermissionDenied
         form = SeedStatementsForm(request.POST or None, request.FILES or None)
-        outcomes = None
+        refused, both_sources = [], False
         if request.method == "POST" and form.is_valid():
             pasted = services.seed_rows_parse(form.cleaned_data.get("lines", ""))
             outcomes = services.statements_seed_bulk(conversation=conversation, rows=pasted, created_by=request.user)
             pasted_refused = [outcome.line for outcome in outcomes if not outcome.statement]
+            refused = [("box", outcome) for outcome in outcomes if not outcome.statement]
             if form.cleaned_data.get("file_text") is not None:
                 filed = services.seed_rows_parse(
                     form.cleaned_data["file_text"], is_csv=form.cleaned_data["file_is_csv"]
                 )
-                outcomes += services.statements_seed_bulk(
+                filed_outcomes = services.statements_seed_bulk(
                     conversation=conversation, rows=filed, created_by=request.user
                 )
+                outcomes += filed_outcomes
+                refused += [("file", outcome) for outcome in filed_outcomes if not outcome.statement]
+                # Line numbers of the box and of the file are told apart when both had refusals.
+                both_sources = bool(pasted_refused) and len(refused) > len(pasted_refused)
             added = sum(1 for outcome in outcomes if outcome.statement)
             messages.success(
                 request,
@@ -71,7 +76,11 @@ class ConversationAdmin(admin.ModelAdmin):
             "title": _("Add seed statements"),
             "conversation": conversation,
             "form": form,
-            "outcomes": [outcome for outcome in outcomes or [] if not outcome.statement],
+            "refused": [
+                {"line": outcome.line, "text": outcome.text, "error": outcome.error, "source": source}
+                for source, outcome in refused
+            ],
+            "both_sources": both_sources,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/statements/seed.html", context)

@@ -154,6 +154,15 @@ def test_a_refused_csv_row_is_named_by_its_line_in_the_file(staff, conversation)
     assert Statement.objects.filter(text="Ensimmäinen").exists()
 
 
+def test_refusals_from_both_the_box_and_the_file_say_which_one_they_came_from(staff, conversation):
+    upload = SimpleUploadedFile("seeds.txt", ("Tiedostosta\n" + "y" * 300 + "\n").encode())
+    response = staff.post(seed_url(conversation), {"lines": "x" * 300, "file": upload})
+    html = response.content.decode()
+    # Line 1 of the box and line 2 of the file, not "Line 1" and "Line 2" of nothing in particular.
+    assert "Text box, line 1" in html and "File, line 2" in html
+    assert Statement.objects.filter(text="Tiedostosta").exists()
+
+
 def test_seed_lines_that_cannot_be_added_are_listed_and_the_rest_kept(staff, conversation):
     services.statement_seed(conversation=conversation, text="Jo olemassa")
     response = staff.post(seed_url(conversation), {"lines": "Uusi\njo OLEMASSA\n" + "x" * 300})
