@@ -44,16 +44,13 @@ class ConversationAdmin(admin.ModelAdmin):
         form = SeedStatementsForm(request.POST or None, request.FILES or None)
         refused, both_sources = [], False
         if request.method == "POST" and form.is_valid():
-            pasted = services.seed_rows_parse(form.cleaned_data.get("lines", ""))
+            pasted = form.cleaned_data["pasted_rows"]
             outcomes = services.statements_seed_bulk(conversation=conversation, rows=pasted, created_by=request.user)
             pasted_refused = [outcome.line for outcome in outcomes if not outcome.statement]
             refused = [("box", outcome) for outcome in outcomes if not outcome.statement]
-            if form.cleaned_data.get("file_text") is not None:
-                filed = services.seed_rows_parse(
-                    form.cleaned_data["file_text"], is_csv=form.cleaned_data["file_is_csv"]
-                )
+            if form.cleaned_data.get("file_rows") is not None:
                 filed_outcomes = services.statements_seed_bulk(
-                    conversation=conversation, rows=filed, created_by=request.user
+                    conversation=conversation, rows=form.cleaned_data["file_rows"], created_by=request.user
                 )
                 outcomes += filed_outcomes
                 refused += [("file", outcome) for outcome in filed_outcomes if not outcome.statement]

@@ -4,7 +4,6 @@ Keyword-only functions; views, the API, commands and tasks call these and nothin
 """
 
 import hashlib
-import re
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from clustering.services import conversation_recluster_request
 from statements.errors import (
@@ -511,28 +511,67 @@ class SeedRow(tuple):
         return row
 
 
-_CSV_HEADER = re.compile(r'^["\']?(?:fi|text|text_fi)["\']?\s*([,;\t])', re.IGNORECASE)
+# Header names of the three text columns, as staff might write them in a spreadsheet.
+_SEED_COLUMNS = {
+    "fi": ("fi", "fin", "finnish", "suomi", "suomeksi", "finska", "text", "text_fi", "teksti", "väite"),
+    "sv": ("sv", "swe", "swedish", "svenska", "ruotsi", "ruotsiksi", "text_sv", "på svenska"),
+    "en": ("en", "eng", "english", "englanti", "englanniksi", "engelska", "text_en", "in english"),
+}
+_SEED_COLUMN_OF = {name: language for language, names in _SEED_COLUMNS.items() for name in names}
+_SEED_ORDER = ("fi", "sv", "en")
 
 
-def _csv_delimiter(lines: list[str]) -> str:
-    """The delimiter of a CSV file: the header's (``fi;sv;en``, as Finnish and Swedish Excel save
-    it), else a semicolon where every line has one and none a comma, else a comma."""
-    filled = [line for line in lines if line.strip()]
-    header = _CSV_HEADER.match(filled[0]) if filled else None
-    if header:
-        return header.group(1)
-    if filled and all(";" in line and "," not in line for line in filled):
-        return ";"
-    return ","
+class SeedFileUnreadable(VoxitError):
+    code = "seed_unreadable"
+
+
+def _seed_header(line: str) -> tuple[str | None, list[str]] | None:
+    """(delimiter, languages in column order) when ``line`` is a header naming the text columns:
+    ``fi;sv;en``, ``en,fi,sv``, ``suomi;ruotsi`` or ``fi`` alone (delimiter None: one column)."""
+    import csv
+
+    for delimiter in (";", "\t", ","):
+        if delimiter not in line:
+            continue
+        cells = [cell.strip().lower() for cell in next(csv.reader([line], delimiter=delimiter))]
+        languages = [_SEED_COLUMN_OF.get(cell) for cell in cells]
+        if all(languages) and len(set(languages)) == len(languages):
+            return delimiter, languages
+    single = _SEED_COLUMN_OF.get(line.strip().strip("\"'").lower())
+    return (None, [single]) if single else None
+
+
+def _seed_delimiter(lines: list[str]) -> str | None:
+    """The column delimiter of a CSV file without a header: a semicolon or a tab when every line
+    has one (as Finnish and Swedish Excel save it), None (one column) when no line has a comma.
+    Commas alone are refused: a one-column file's statements have commas in them, and a split
+    there would publish halves of statements as translations."""
+    for delimiter in (";", "\t"):
+        if all(delimiter in line for line in lines):
+            return delimiter
+    if not any("," in line for line in lines):
+        return None
+    raise SeedFileUnreadable(
+        _(
+            "The CSV file has no header row, so the commas in it cannot be told apart: column breaks "
+            "or commas inside statements. Add a first row naming the columns, such as fi,sv,en (or fi "
+            "alone for one column), or save the statements as a .txt file, one per line."
+        )
+    )
 
 
 def seed_rows_parse(content: str, *, is_csv: bool = False) -> list[SeedRow]:
     """Rows of (fi, sv, en) from pasted text or an uploaded file, each with its line number.
 
     One statement per line. Translations may follow the Finnish text separated by tabs (as pasted
-    from a spreadsheet), or, in a CSV file, in columns ``fi,sv,en`` separated by commas or
-    semicolons (a header row naming the languages is skipped). Plain lines are never split at
-    commas: statements contain commas. Blank lines are skipped but counted.
+    from a spreadsheet), or, in a CSV file, in columns separated by semicolons, tabs or commas. A
+    first row naming the columns (``fi;sv;en``, ``en,fi,sv``, ``suomi;ruotsi;englanti`` or ``fi``
+    alone) is read for their order and skipped; without it a file split at commas is refused
+    (:func:`_seed_delimiter`). Plain lines are never split at commas: statements contain commas.
+    Blank lines are skipped but counted. A row with more columns than named (a statement with the
+    delimiter in it, unquoted) is refused with its line: its text would otherwise be cut.
+
+    Raises :class:`SeedFileUnreadable` (nothing is added then).
     """
     import csv
     import io
@@ -541,17 +580,45 @@ def seed_rows_parse(content: str, *, is_csv: bool = False) -> list[SeedRow]:
     lines = content.splitlines()
     if not is_csv and not any("\t" in line for line in lines):
         return [SeedRow((line.strip(), "", ""), number) for number, line in enumerate(lines, start=1) if line.strip()]
-    delimiter = _csv_delimiter(lines) if is_csv else "\t"
-    rows = []
+    numbered = [(number, line) for number, line in enumerate(lines, start=1) if line.strip()]
+    header = _seed_header(numbered[0][1]) if is_csv and numbered else None
+    if header:
+        delimiter, languages = header
+        if "fi" not in languages:
+            raise SeedFileUnreadable(_("The file's first row names its columns but none of them is fi (Finnish)."))
+        numbered = numbered[1:]
+    else:
+        delimiter = _seed_delimiter([line for _number, line in numbered]) if is_csv else "\t"
+        languages = list(_SEED_ORDER)
+    if delimiter is None:  # one column: whole lines, commas and all
+        return [SeedRow((line.strip(), "", ""), number) for number, line in numbered]
+    rows, too_wide = [], []
     reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
-    header_seen = False
+    skip_header = header is not None
     for cells in reader:
-        cells = [cell.strip() for cell in cells] + ["", "", ""]
+        cells = [cell.strip() for cell in cells]
         if not any(cells):
             continue
-        if not header_seen and not rows and cells[0].lower() in {"fi", "text", "text_fi"}:
-            header_seen = True
+        if skip_header:
+            skip_header = False
             continue
+        while len(cells) > len(languages) and not cells[-1]:
+            cells.pop()  # trailing empty cells, as spreadsheets save them
+        if len(cells) > len(languages):
+            too_wide.append(reader.line_num)
+            continue
+        by_language = dict(zip(languages, cells, strict=False))
         # line_num is the line the row ends on; a quoted cell may span lines.
-        rows.append(SeedRow((cells[0], cells[1], cells[2]), reader.line_num))
+        rows.append(SeedRow(tuple(by_language.get(language, "") for language in _SEED_ORDER), reader.line_num))
+    if too_wide:
+        raise SeedFileUnreadable(
+            ngettext(
+                "Line %(lines)s has more columns than these: %(columns)s. A statement may contain the "
+                "column separator: put that statement in quotes, or use another separator.",
+                "Lines %(lines)s have more columns than these: %(columns)s. A statement may contain the "
+                "column separator: put those statements in quotes, or use another separator.",
+                len(too_wide),
+            )
+            % {"lines": ", ".join(map(str, too_wide)), "columns": ", ".join(languages)}
+        )
     return rows

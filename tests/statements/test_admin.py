@@ -146,6 +146,16 @@ def test_staff_uploads_a_semicolon_csv_as_finnish_excel_saves_it(staff, conversa
     ]
 
 
+def test_a_csv_that_cannot_be_read_adds_nothing_and_keeps_the_pasted_lines(staff, conversation):
+    upload = SimpleUploadedFile("seeds.csv", "Kirjastoja, lisää\nToinen\n".encode())
+    response = staff.post(seed_url(conversation), {"lines": "Liitetty rivi", "file": upload})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "has no header row" in html
+    assert not Statement.objects.exists()  # neither the file's rows nor the pasted line
+    assert "Liitetty rivi</textarea>" in html
+
+
 def test_a_refused_csv_row_is_named_by_its_line_in_the_file(staff, conversation):
     content = "fi,sv,en\n\nEnsimmäinen,Första,First\n\n" + "x" * 300 + ",,\n"
     response = staff.post(seed_url(conversation), {"file": SimpleUploadedFile("seeds.csv", content.encode())})

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.utils import translation
 
 from statements import services
 from statements.errors import DuplicateStatement, InvalidStatementText, SubmissionsClosed
@@ -161,8 +162,48 @@ def test_seed_rows_from_a_headerless_semicolon_csv_split_at_semicolons_and_keep_
     rows = services.seed_rows_parse("Yksi;Ett\n\nKaksi;Två;Two\n", is_csv=True)
     assert rows == [("Yksi", "Ett", ""), ("Kaksi", "Två", "Two")]
     assert [row.line for row in rows] == [1, 3]
-    # A semicolon inside a comma file's statement is text, not a column.
-    assert services.seed_rows_parse("Puisto; penkit\nToinen, rivi\n", is_csv=True)[0] == ("Puisto; penkit", "", "")
+    # Commas inside a semicolon file's statements are text, not columns.
+    rows = services.seed_rows_parse("Lapsille, nuorille ja vanhoille;För barn, unga\nToinen;Andra\n", is_csv=True)
+    assert rows == [("Lapsille, nuorille ja vanhoille", "För barn, unga", ""), ("Toinen", "Andra", "")]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "Puisto; penkit\nToinen, rivi\n",  # a semicolon on one line only
+        "Kirjastoja, lisää\nToinen rivi\n",  # one column, a comma in a statement
+        '"Puistot, torit",Parker,Parks\n',
+    ],
+)
+def test_a_headerless_csv_with_commas_is_refused_not_split_into_halves(content):
+    # Split at commas, "Kirjastoja, lisää" was published as "Kirjastoja" with the Swedish "lisää".
+    with pytest.raises(services.SeedFileUnreadable) as refusal:
+        services.seed_rows_parse(content, is_csv=True)
+    assert "fi,sv,en" in str(refusal.value.message)
+
+
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        ("fi\nLaajentaa, erityisesti ruotsiksi.\n", [("Laajentaa, erityisesti ruotsiksi.", "", "")]),
+        ("suomi;ruotsi;englanti\nYksi;Ett;One\n", [("Yksi", "Ett", "One")]),
+        ("en,fi,sv\nOne,Yksi,Ett\n", [("Yksi", "Ett", "One")]),
+        ("Finska;Svenska\nYksi;Ett\n", [("Yksi", "Ett", "")]),
+        ("Ilman pilkkuja\nToinen\n", [("Ilman pilkkuja", "", ""), ("Toinen", "", "")]),
+    ],
+)
+def test_a_csv_header_names_the_columns_in_any_order(content, expected):
+    assert services.seed_rows_parse(content, is_csv=True) == expected
+
+
+def test_a_row_with_more_columns_than_named_is_refused_with_its_line():
+    with pytest.raises(services.SeedFileUnreadable) as refusal, translation.override("en"):
+        services.seed_rows_parse("fi;sv;en\nYksi;Ett;One\nKaksi; tai kolme;Två;Two\n", is_csv=True)
+    assert str(refusal.value.message).startswith("Line 3 has more columns than these: fi, sv, en.")
+    # Trailing empty cells, as a spreadsheet saves them, are not columns.
+    assert services.seed_rows_parse("fi;sv;en\nYksi;Ett;;;\n", is_csv=True) == [("Yksi", "Ett", "")]
+    with pytest.raises(services.SeedFileUnreadable):
+        services.seed_rows_parse("sv;en\nEtt;One\n", is_csv=True)
 
 
 def test_seed_rows_from_csv_skip_a_language_header_and_a_bom():
