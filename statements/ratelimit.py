@@ -512,6 +512,10 @@ class RequestBodyLimitMiddleware:
                 response = JsonResponse({"code": "too_large", "detail": message}, status=413)
             else:
                 response = render(request, "errors/413.html", {"message": message}, status=413)
-            response["Connection"] = "close"
+            if not request.META.get("SERVER_SOFTWARE", "").startswith("WSGIServer/"):
+                # gunicorn then closes the connection instead of reading the refused body to
+                # its end. Django's development server (``make run``) reads it itself and, as
+                # WSGI requires, refuses a hop-by-hop header from the application: a 500.
+                response["Connection"] = "close"
             return response
         return self.get_response(request)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from moderation import selectors as moderation_selectors
 from statements import selectors, services
@@ -61,11 +61,15 @@ def conversation_detail(request, slug):
     return render(request, "statements/conversation_detail.html", context)
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @rate_limited("vote")
 def vote(request, slug):
     conversation = selectors.conversation_get_visible(slug=slug, user=request.user)
     default = _conversation_url(conversation) + "#statement-card"
+    if request.method != "POST":
+        # A page answered at this address (the expired-form or too-many-votes page) can be
+        # reloaded or switched to another language: both come here with a GET.
+        return HttpResponseRedirect(default)
     try:
         if not conversation.is_open():
             raise ConversationClosed()
@@ -109,6 +113,12 @@ def answers(request, slug):
     return render(request, "statements/answers.html", context)
 
 
+def _text_keys(statement) -> set[str]:
+    return {statement.text_key} | {
+        services.statement_text_key(text) for text in (statement.text_sv, statement.text_en) if text
+    }
+
+
 @rate_limited("statement", counted_already=statement_not_counted)
 def statement_new(request, slug):
     conversation = selectors.conversation_get_visible(slug=slug, user=request.user)
@@ -121,9 +131,10 @@ def statement_new(request, slug):
         if not confirmed and conversation.accepts_statements():
             # First step: offer existing statements to vote on instead; the resident may still send.
             similar = selectors.statements_similar_published(conversation=conversation, text=text)
-            # The very same wording is refused by the service with its own link; no need to ask.
+            # The very same wording, in any of the statement's languages, is refused by the
+            # service with its own link; no need to ask.
             key = services.statement_text_key(text)
-            if similar and not any(suggestion.statement.text_key == key for suggestion in similar):
+            if similar and not any(key in _text_keys(suggestion.statement) for suggestion in similar):
                 context.update(
                     {
                         "text": text,

@@ -396,3 +396,19 @@ def test_a_form_refused_by_the_csrf_check_explains_in_the_residents_language(
     assert f'href="/c/{conversation.slug}/"' in html
     assert "<style" not in html and " style=" not in html
     assert not Vote.objects.exists()
+
+
+def test_a_too_large_body_on_the_development_server_gets_the_413_page_not_a_500(live_server, conversation):
+    # `make run` serves with Django's development server, which refuses a "Connection" header
+    # from the application (WSGI forbids hop-by-hop headers): the 413 became a 500.
+    import urllib.error
+    import urllib.request
+
+    body = b"text=" + b"x" * (3 * 1024 * 1024)
+    request = urllib.request.Request(
+        f"{live_server.url}/c/{conversation.slug}/statements/new/?lang=en", data=body, method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(request, timeout=30)
+    assert answer.value.code == 413
+    assert "The request is too large." in answer.value.read().decode()

@@ -39,7 +39,7 @@ ROLES = (
 GET = {
     "statements:conversation_list": (200, 200, 200, 200, 200, 200, 200),
     "statements:conversation": (200, 200, 200, 200, 200, 200, 200),
-    "statements:vote": (405,) * 7,
+    "statements:vote": (302,) * 7,  # a GET goes back to the conversation (language switch, reload)
     "statements:answers": (200,) * 7,
     "statements:statement_new": (200,) * 7,
     "statements:mine": (200,) * 7,

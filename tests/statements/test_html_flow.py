@@ -198,8 +198,10 @@ def test_the_saved_message_shows_once_after_the_vote_and_votes_through_the_api_s
     assert "messages" not in api.cookies
 
 
-def test_vote_page_only_accepts_posts(english, conversation):
-    assert english.get(url("vote", conversation)).status_code == 405
+def test_vote_address_takes_votes_by_post_only(english, conversation, seeds):
+    assert english.put(url("vote", conversation), {"statement": seeds[0].pk, "choice": "agree"}).status_code == 405
+    english.get(url("vote", conversation) + f"?statement={seeds[0].pk}&choice=agree")
+    assert not Vote.objects.exists()  # a GET only goes back to the conversation
 
 
 def test_participant_cookie_is_signed_and_http_only_and_brings_back_the_same_answers(
@@ -433,3 +435,34 @@ def test_pages_carry_the_voxit_icon_and_favicon_ico_leads_to_it(english, convers
     assert b"<svg" in b"".join(served.streaming_content if served.streaming else [served.content])
     redirect = english.get("/favicon.ico")  # asked for by browsers whatever the page links
     assert redirect.status_code == 301 and redirect["Location"] == icon
+
+
+def test_a_copy_of_a_statements_swedish_wording_is_refused_at_once_not_offered_as_similar(english, db):
+    # The similar step compared with the Finnish wording only: a Swedish or English copy was
+    # first offered "Send anyway", then refused as a duplicate.
+    conversation = make_conversation(opens_delta=timedelta(days=-5), closes_delta=timedelta(days=5))
+    original = make_seed(
+        conversation, "Kaupunginosien kehittämisestä pitäisi voida äänestää verkossa",
+        text_sv="Man borde kunna rösta på nätet om utvecklingen av stadsdelarna.",
+    )
+    response = english.post(
+        url("statement_new", conversation), {"text": "Man borde kunna rösta på nätet om utvecklingen av stadsdelarna."}
+    )
+    html = response.content.decode()
+    assert "Send anyway" not in html
+    assert "This statement already exists in the conversation." in html
+    assert f"/s/{original.pk}/" in html
+    assert Statement.objects.count() == 1
+
+
+def test_switching_language_on_a_page_answered_at_the_vote_address_goes_back_to_the_conversation(english, db):
+    # The expired-form and too-many-votes pages are answered at /vote/; their language switch and
+    # a reload come back with a GET, which was a blank 405.
+    conversation = make_conversation()
+    response = english.get(url("vote", conversation))
+    assert response.status_code == 302
+    assert response["Location"] == url("conversation", conversation) + "#statement-card"
+    switched = english.post("/i18n/setlang/", {"language": "sv", "next": url("vote", conversation)}, follow=True)
+    assert switched.status_code == 200
+    assert switched.redirect_chain[-1][0].startswith(url("conversation", conversation))
+    assert 'lang="sv"' in switched.content.decode()
