@@ -290,7 +290,9 @@ def conversation_report(*, conversation: Conversation, top: int = 5) -> Report:
         rejected=status_counts.get(Statement.Status.REJECTED, 0),
         votes=sum(t.seen for t in totals.values()),
         groups=groups,
-        rows=list(rows.values()),
+        # Published statements only: pending and rejected ones never reach the report, not even
+        # its table (their number is in ``pending`` and ``rejected``).
+        rows=[r for r in rows.values() if r.status == Statement.Status.PUBLISHED],
         consensus=consensus,
         divisive=divisive,
         passed=passed,

@@ -19,7 +19,7 @@ from clustering.polis import conversation_export_polis_zip
 from clustering.services import conversation_recluster_request
 from clustering.svg import bar_chart, opinion_map
 from statements import selectors as statement_selectors
-from statements.models import Conversation, Statement
+from statements.models import Conversation
 from statements.participants import participant_for
 
 
@@ -69,7 +69,6 @@ def report(request, slug):
         "moderation": report_selectors.moderation_figures(conversation=conversation),
         "sort_columns": [
             ("id", _("Number")),
-            ("status", _("Moderation")),
             ("votes", _("Votes")),
             ("agree", _("Agree")),
             ("disagree", _("Disagree")),
@@ -81,7 +80,7 @@ def report(request, slug):
     if data.has_groups:
         # Statements on the map: the published ones (a run may predate a later rejection).
         texts = (
-            {r.pk: r.text for r in data.rows if r.status == Statement.Status.PUBLISHED and not r.is_meta}
+            {r.pk: r.text for r in data.rows if not r.is_meta}
             if show_statements
             else None
         )

@@ -225,6 +225,12 @@ def test_report_moderation_figures_count_working_hours_against_the_deadline(clie
     assert "Decided within the deadline" in text and "100 %" in text
 
 
+def make_pending_statement(conversation, text):
+    from statements import services as statement_services
+
+    return statement_services.statement_submit(participant=make_participant(conversation), text=text)
+
+
 def test_statement_rejected_after_the_last_run_never_shows_in_results_or_report(
     client, staff_user, voted
 ):
@@ -251,6 +257,12 @@ def test_statement_rejected_after_the_last_run_never_shows_in_results_or_report(
     opinion_map = html[html.index("<svg") : html.index("</svg>")]
     assert f"<title>#{rejected_pk}:" not in opinion_map
     assert "statement-mark" in opinion_map  # the published ones are there
+    # Nor anywhere else in the report, its table of all statements included (it listed the
+    # rejected and pending ones with their status), nor its printed view (the same page).
+    make_pending_statement(voted, "Odottava väite henkilöstä Y")
+    html = client.get(reverse("reports:report", kwargs={"slug": voted.slug}) + "?lang=en").content.decode()
+    assert "Nimetty henkilö X" not in html and "henkilöstä Y" not in html
+    assert "Published statements only: the 1 pending and 1 rejected are not part of the report." in html
 
 
 def test_other_groups_figures_come_from_the_same_run_as_the_groups(client, staff_user, voted):
