@@ -12,6 +12,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
+from clustering.models import PolisSource
 from moderation.deadlines import DUE_SOON, moderation_deadline, working_time_between
 from moderation.models import ModerationAction
 from moderation.permissions import MODERATORS_GROUP
@@ -34,8 +35,8 @@ class Suggestion:
 @dataclass(frozen=True)
 class QueueItem:
     statement: Statement
-    deadline: datetime
-    working_time_left: timedelta  # negative when overdue
+    deadline: datetime | None  # None: imported from Polis, where Voxit promised no deadline
+    working_time_left: timedelta | None  # negative when overdue
     author_rejected_count: int
     similar: tuple[Suggestion, ...] = ()
     duplicates: tuple[Statement, ...] = ()  # rejected as duplicates of this one (it cannot be rejected)
@@ -43,18 +44,22 @@ class QueueItem:
     @property
     def is_overdue(self) -> bool:
         # At the deadline itself it is still in time, as the figures count a decision made then.
-        return self.working_time_left < timedelta(0)
+        return self.working_time_left is not None and self.working_time_left < timedelta(0)
 
     @property
     def is_due_soon(self) -> bool:
-        return not self.is_overdue and self.working_time_left < DUE_SOON
+        return self.working_time_left is not None and not self.is_overdue and self.working_time_left < DUE_SOON
 
     @property
     def urgency(self) -> str:
+        if self.deadline is None:
+            return "no_deadline"
         return "overdue" if self.is_overdue else "due_soon" if self.is_due_soon else "on_time"
 
     @property
     def working_minutes_left(self) -> int:
+        if self.working_time_left is None:
+            return 0
         return int(abs(self.working_time_left).total_seconds() // 60)
 
     @property
@@ -97,6 +102,11 @@ def _pending(conversation: Conversation | None):
     )
     if conversation is not None:
         queryset = queryset.filter(conversation=conversation)
+    else:
+        # Unmoderated comments of an imported Polis archive wait on nobody: they are decided, if
+        # at all, from that conversation's own queue, not mixed into the live one (and its
+        # overdue count and the digest) as years-old overdue items.
+        queryset = queryset.filter(conversation__polis_source__isnull=True)
     return queryset
 
 
@@ -183,13 +193,18 @@ def _queue_items(pending: list[Statement], *, now: datetime, with_details: bool)
         else {}
     )
     items = []
+    imported = set(
+        PolisSource.objects.filter(conversation__in={statement.conversation_id for statement in pending}).values_list(
+            "conversation_id", flat=True
+        )
+    )
     for statement in pending:
-        deadline = moderation_deadline(statement.submitted_at)
+        deadline = None if statement.conversation_id in imported else moderation_deadline(statement.submitted_at)
         items.append(
             QueueItem(
                 statement=statement,
                 deadline=deadline,
-                working_time_left=working_time_between(now, deadline),
+                working_time_left=working_time_between(now, deadline) if deadline else None,
                 author_rejected_count=statement.author_rejected_count,
                 similar=tuple(similar.get(statement.pk, ())),
                 duplicates=tuple(duplicates.get(statement.pk, ())),

@@ -421,3 +421,35 @@ def test_a_refused_decision_keeps_what_the_moderator_typed_beside_its_message(
     assert "decision-error-" not in again and "Sama ajatus kuin toisessa" not in again
     statement.refresh_from_db()
     assert statement.status == Statement.Status.PENDING
+
+
+def test_an_imported_polis_archives_unmoderated_comments_stay_out_of_the_live_queue_and_digest(
+    client, conversation, moderator, settings
+):
+    # Imported, they topped the oldest-first queue as "Overdue by 48560 h", counted as overdue
+    # on the dashboard and were mailed to moderators.
+    from clustering.models import PolisSource
+    from tests.conftest import make_conversation
+
+    settings.MODERATION_DIGEST_ENABLED = True
+    moderator.email = "m@example.org"
+    moderator.save()
+    archive = make_conversation(opens_delta=timedelta(days=-3000), closes_delta=timedelta(days=-2900))
+    PolisSource.objects.create(conversation=archive, name="15-per-hour-seattle")
+    old = make_pending(archive, "Vuoden 2018 kommentti", submitted_at=hki(2018, 11, 17, 9))
+    live = make_pending(conversation, "Myöhässä oleva", submitted_at=hki(2026, 1, 12, 9))
+    now = hki(2026, 1, 19, 12)
+    assert [item.statement for item in selectors.moderation_queue(now=now)] == [live]
+    assert selectors.moderation_figures(now=now).overdue == 1
+    assert services.moderation_digest_send(now=now) == 1
+    assert "Vuoden 2018" not in mail.outbox[0].body
+    # Its own queue still offers it, with no deadline Voxit never promised.
+    (item,) = selectors.moderation_queue(conversation=archive, now=now)
+    assert item.statement == old and item.deadline is None and not item.is_overdue
+    client.force_login(moderator)
+    html = client.get(
+        reverse("moderation:conversation_queue", kwargs={"slug": archive.slug}) + "?lang=en"
+    ).content.decode()
+    assert "Vuoden 2018 kommentti" in html
+    assert "None: imported from a Polis export, unmoderated there." in html
+    assert "Overdue" not in html
