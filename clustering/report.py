@@ -264,8 +264,15 @@ def conversation_report(*, conversation: Conversation, top: int = 5) -> Report:
     published_rows = [
         r for r in rows.values() if r.status == Statement.Status.PUBLISHED and not r.is_meta
     ]
+    # Only what a majority of every group agrees with: ranked by consensus alone, the top five
+    # were listed even where one group agreed 0 % (and the same statements were "divisive").
     consensus = sorted(
-        (r for r in published_rows if r.consensus is not None), key=lambda r: -r.consensus
+        (
+            r
+            for r in published_rows
+            if r.consensus is not None and r.groups and all(s.seen and 2 * s.agree > s.seen for s in r.groups)
+        ),
+        key=lambda r: -r.consensus,
     )[:top]
     divisive = sorted(
         (r for r in published_rows if r.divisiveness is not None), key=lambda r: -r.divisiveness

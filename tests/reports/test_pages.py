@@ -341,3 +341,42 @@ def test_recompute_now_makes_a_run_recorded_as_staff_requested(
     assert list(new.values_list("trigger", "status")) == [
         (ClusteringRun.Trigger.MANUAL, ClusteringRun.Status.SUCCEEDED)
     ]
+
+
+def split_conversation(per_group=12):
+    """Two opinion groups: both agree with two statements and split on four."""
+    from statements.models import Participant, Vote
+
+    conversation = make_conversation(show_results=True)
+    shared = [make_seed(conversation, f"Yhteinen {i}") for i in range(2)]
+    a_side = [make_seed(conversation, f"A:n kanta {i}") for i in range(2)]
+    b_side = [make_seed(conversation, f"B:n kanta {i}") for i in range(2)]
+    every = shared + a_side + b_side
+    votes = []
+    for group, theirs in enumerate((b_side, a_side)):
+        for i in range(per_group):
+            participant = Participant.objects.create(conversation=conversation, browser_key=f"{group}-{i}")
+            passed = every[i % len(every)]  # each passes on one statement: patterns differ
+            for statement in every:
+                choice = 0 if statement == passed else -1 if statement in theirs else 1
+                votes.append(
+                    Vote(conversation=conversation, participant=participant, statement=statement, choice=choice)
+                )
+    Vote.objects.bulk_create(votes)
+    services.conversation_recluster(conversation_id=conversation.pk)
+    return conversation, shared
+
+
+def test_consensus_lists_only_statements_a_majority_of_every_group_agrees_with(client, staff_user, db):
+    from clustering.report import conversation_report
+
+    conversation, shared = split_conversation()
+    report = conversation_report(conversation=conversation)
+    assert len(report.groups) == 2
+    # Ranked by score alone, the top five were listed, the four the groups split on included
+    # (shown as consensus and as divisive at once).
+    assert {row.pk for row in report.consensus} == {statement.pk for statement in shared}
+    client.force_login(staff_user)
+    html = client.get(reverse("reports:report", kwargs={"slug": conversation.slug}) + "?lang=en").content.decode()
+    section = html[html.index('id="consensus-heading"') : html.index('id="divisive-heading"')]
+    assert "Yhteinen 0" in section and "Yhteinen 1" in section and "kanta" not in section
