@@ -223,12 +223,13 @@ def conversation_report(*, conversation: Conversation, top: int = 5) -> Report:
             row.consensus = float(result.group_informed_consensus[j])
             row.priority = float(result.priority[j])
             probabilities = [(s.agree + 1) / (s.seen + 2) for s in row.groups]
-            if all(s.seen for s in row.groups):
+            if len(row.groups) > 1 and all(s.seen for s in row.groups):
                 row.divisiveness = max(probabilities) - min(probabilities)
         for position, g in enumerate(order):
             label, members = int(result.group_labels[g]), result.group_members[g]
             representative = []
-            for rep in result.repness[g]:
+            # One group has no others to differ from ("disagrees more than the other groups, of 0").
+            for rep in result.repness[g] if len(order) > 1 else ():
                 row = rows.get(rep.statement_id)
                 # The run may predate a moderator's reversal (or an import may count unmoderated
                 # comments): only what is published now is ever shown, to staff or residents.

@@ -73,13 +73,15 @@ def choose_groups(
     Each k keeps the lowest weighted inertia among a farthest-first start, the
     previous groups' centres (when they number k) and ``n_init`` k-means++
     starts drawn from ``rng``; the silhouette over base-cluster centres picks
-    k, ties to the larger k.  Fewer than 3 base clusters make one group.
+    k, ties to the larger k.  Two base clusters are two groups, as k >= 2 is chosen
+    whenever the data allow it (the silhouette of two points cannot compare k); one base
+    cluster is one group.
     """
     n_base = len(centers)
     if n_base < 3:
-        labels = np.zeros(n_base, dtype=np.int64)
-        cen = centers.mean(0, keepdims=True) if n_base else np.empty((0, 2))
-        k = 1 if n_base else 0
+        k = n_base
+        labels = np.arange(n_base, dtype=np.int64)
+        cen = np.asarray(centers, dtype=np.float64).reshape(n_base, -1) if n_base else np.empty((0, 2))
         return GroupChoice(k, {}, {k: labels}, {k: cen})
     upper = min(max_k, 2 + n_base // group_k_step, n_base - 1)
     ks = list(range(2, upper + 1))

@@ -181,3 +181,18 @@ def test_no_votes_gives_an_empty_result():
     result = compute_groups(np.array([], int), np.array([], int), np.array([], int))
     assert result.k == 0 and len(result.group_members) == 0
     ClusteringResult.from_json(result.to_json())
+
+
+def test_two_camps_voting_exactly_opposite_are_two_groups():
+    # 8 participants agree with all six statements, 6 disagree with all: two distinct points, so
+    # two base clusters, which made one group ("A (14) 100 %", divisiveness 0 everywhere).
+    pids, sids, choices = [], [], []
+    for participant in range(14):
+        for statement in range(6):
+            pids.append(participant)
+            sids.append(statement)
+            choices.append(1 if participant < 8 else -1)
+    result = compute_groups(pids, sids, choices, seed=0)
+    assert result.k == 2
+    groups = sorted(sorted(int(p) for p in members) for members in result.group_members)
+    assert groups == [list(range(8)), list(range(8, 14))]

@@ -380,3 +380,21 @@ def test_consensus_lists_only_statements_a_majority_of_every_group_agrees_with(c
     html = client.get(reverse("reports:report", kwargs={"slug": conversation.slug}) + "?lang=en").content.decode()
     section = html[html.index('id="consensus-heading"') : html.index('id="divisive-heading"')]
     assert "Yhteinen 0" in section and "Yhteinen 1" in section and "kanta" not in section
+
+
+def test_a_single_group_is_not_compared_with_other_groups_that_do_not_exist(client, staff_user, db):
+    from statements.models import Participant, Vote
+
+    conversation = make_conversation()
+    statements = [make_seed(conversation, f"Kaikki samaa mieltä {i}") for i in range(6)]
+    participants = Participant.objects.bulk_create(
+        Participant(conversation=conversation, browser_key=f"same-{i}") for i in range(10)
+    )
+    Vote.objects.bulk_create(
+        Vote(conversation=conversation, participant=p, statement=s, choice=1) for p in participants for s in statements
+    )
+    services.conversation_recluster(conversation_id=conversation.pk)
+    client.force_login(staff_user)
+    html = client.get(reverse("reports:report", kwargs={"slug": conversation.slug}) + "?lang=en").content.decode()
+    assert "Group A" in html
+    assert "Other groups" not in html  # it read "Other groups ... (of 0)" and "more often than the others"
