@@ -95,6 +95,13 @@ def test_change_form_links_to_seeding_and_the_public_page(staff, conversation):
     assert reverse("statements:conversation", kwargs={"slug": conversation.slug}) in html
 
 
+def test_the_admin_is_headed_voxit_and_links_to_moderation_and_reports(staff):
+    html = staff.get(reverse("admin:index") + "?lang=fi").content.decode()
+    assert "Voxitin ylläpito" in html and "Djangon" not in html  # it read "Djangon ylläpito"
+    assert f'href="{reverse("moderation:dashboard")}"' in html
+    assert f'href="{reverse("reports:index")}"' in html
+
+
 def seed_url(conversation):
     return reverse("admin:statements_conversation_seed", args=[conversation.pk])
 
