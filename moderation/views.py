@@ -235,9 +235,14 @@ def statement(request, statement_id):
         "statement": statement,
         "history": selectors.statement_history(statement=statement),
         "duplicates": selectors.duplicates_resting_on(statement=statement),
-        "form": ReverseForm(),
         "deadline": None,
     }
+    # A refused reversal comes back with what the moderator wrote.
+    draft = _draft_for(request)
+    context["draft"] = draft if draft and draft.get("statement") == statement.pk else None
+    context["form"] = ReverseForm(
+        initial={"reason": draft["reason"], "explanation": draft["explanation"]} if context["draft"] else None
+    )
     if statement.status == statement.Status.PENDING:
         from moderation.deadlines import moderation_deadline
 
@@ -253,6 +258,7 @@ def reverse_decision(request, statement_id):
     form = ReverseForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
+        _keep_draft(request, statement, _form_errors(form), back)  # the explanation is not lost
         return HttpResponseRedirect(back)
     data = form.cleaned_data
     try:
@@ -266,6 +272,7 @@ def reverse_decision(request, statement_id):
         )
     except VoxitError as error:
         messages.error(request, error.message)
+        _keep_draft(request, statement, error.message, back)
     else:
         messages.success(
             request,

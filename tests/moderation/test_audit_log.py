@@ -156,3 +156,20 @@ def test_two_moderators_reversing_the_same_publication_make_one_reversal(
     assert list(
         ModerationAction.objects.filter(statement=statement).order_by("id").values_list("action", flat=True)
     ) == ["approve", "reverse_to_rejected"]
+
+
+def test_a_refused_reversal_comes_back_with_the_explanation_written(client, conversation, moderator):
+    statement = make_pending(conversation, "Väite, joka julkaistiin")
+    services.statement_approve(statement_id=statement.pk, moderator=moderator)
+    client.force_login(moderator)
+    url = reverse("moderation:reverse", args=[statement.pk]) + "?lang=en"
+    explanation = "Pitkä perustelu, jonka moderaattori kirjoitti huolella"
+    form = {"reason": "", "duplicate_of": "12", "explanation": explanation, "expected_status": "published"}
+    page = client.post(url, form, follow=True).content.decode()
+    assert f"{explanation}</textarea>" in page  # the box was empty
+    assert 'name="duplicate_of" min="1" inputmode="numeric" value="12"' in page
+    statement.refresh_from_db()
+    assert statement.status == "published"
+    # Once: the page opened again later is empty.
+    again = client.get(reverse("moderation:statement", args=[statement.pk])).content.decode()
+    assert explanation not in again
