@@ -68,6 +68,10 @@ def test_conversation_page_shows_question_rules_card_and_progress(english, conve
         assert label in html
     assert "0 / 5 answered" in html
     assert url("answers", conversation) in html
+    assert (
+        f"New statements are accepted until {local(conversation.closes_at)}; "
+        f"voting is open until {local(conversation.closes_at)}." in html
+    )
 
 
 def test_a_newcomers_page_takes_few_queries(english, conversation, seeds, django_assert_max_num_queries):
@@ -388,6 +392,11 @@ def test_submission_deadline_before_the_close_stops_statements_but_not_votes(eng
     html = page(english, url("conversation", conversation))
     assert card_statement_id(html) == statement.pk
     assert "Add your own statement" not in html
+    # Said, not just a button gone (Helsinki took statements until 25.1 and votes until 1.2).
+    assert (
+        f"New statements were accepted until {local(conversation.submissions_close_at)}. "
+        f"Voting on the statements is open until {local(conversation.closes_at)}." in html
+    )
     response = english.post(url("statement_new", conversation), {"text": "After the deadline"})
     assert "New statements are no longer accepted" in response.content.decode()
     english.post(url("vote", conversation), {"statement": statement.pk, "choice": "agree"})
