@@ -61,6 +61,17 @@
       return response.json().then(function (data) { return { ok: response.ok, data: data }; });
     }).then(function (result) {
       buttons.forEach(function (b) { b.disabled = false; });
+      if (!result.ok && result.data.code === "statement_not_found" && form.dataset.next) {
+        // Withdrawn while on screen: say so and show the next statement (every answer to this
+        // one would be refused the same way).
+        return fetch(form.dataset.next, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+          .then(function (response) { return response.ok ? response.json() : Promise.reject(response); })
+          .then(function (data) {
+            if (error) { error.hidden = false; error.textContent = form.dataset.withdrawn || result.data.detail || ""; }
+            setProgress(data.progress);
+            showNext(form, data.statement);
+          });
+      }
       if (!result.ok) {
         if (error) { error.hidden = false; error.textContent = result.data.detail || ""; }
         button.focus();  // disabling it while waiting had dropped the focus to the page

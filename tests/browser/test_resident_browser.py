@@ -136,6 +136,23 @@ def test_keyboard_voting_reads_out_the_next_statement_and_an_error_keeps_the_foc
     assert page.evaluate("document.activeElement.classList.contains('vote-pass')")
 
 
+def test_a_statement_withdrawn_while_on_screen_gives_way_to_the_next_one(live_server, resident, conversation):
+    # Every answer was refused with "does not exist" while the same statement stayed on the card.
+    page = resident
+    page.goto(f"{live_server.url}/c/{SLUG}/?lang=en")
+    shown = int(page.locator("input[name=statement]").input_value())
+    Statement.objects.filter(pk=shown).update(status=Statement.Status.REJECTED)
+    page.locator("button.vote-agree").click()
+    expect(page.locator("#vote-error")).to_contain_text("the moderators withdrew it")
+    expect(page.locator("input[name=statement]")).not_to_have_value(str(shown))
+    assert page.evaluate("document.activeElement.id") == "statement-text"
+    expect(page.locator("#progress-text")).to_contain_text("0 / 4")
+    page.locator("button.vote-agree").click()
+    expect(page.locator("#progress-text")).to_contain_text("1 / 4")
+    expect(page.locator("#vote-error")).to_be_hidden()
+    assert Vote.objects.count() == 1 and not Vote.objects.filter(statement_id=shown).exists()
+
+
 def test_resident_pages_have_no_serious_accessibility_problems(live_server, resident, conversation):
     closed = make_conversation(
         "suljettu", opens_delta=timedelta(days=-9), closes_delta=timedelta(days=1)
