@@ -65,11 +65,10 @@ def conversation_detail(request, slug):
 @rate_limited("vote")
 def vote(request, slug):
     conversation = selectors.conversation_get_visible(slug=slug, user=request.user)
-    default = _conversation_url(conversation) + "#statement-card"
     if request.method != "POST":
         # A page answered at this address (the expired-form or too-many-votes page) can be
         # reloaded or switched to another language: both come here with a GET.
-        return HttpResponseRedirect(default)
+        return HttpResponseRedirect(_conversation_url(conversation) + "#statement-card")
     try:
         if not conversation.is_open():
             raise ConversationClosed()
@@ -81,10 +80,17 @@ def vote(request, slug):
             choice=request.POST.get("choice"),
         )
     except VoxitError as error:
-        messages.error(request, error.message)
+        messages.error(request, error.message, extra_tags=_statement_tag(request))
     else:
-        messages.success(request, _("Your answer was saved."))
-    return HttpResponseRedirect(_safe_next(request, default))
+        messages.success(request, _("Your answer was saved."), extra_tags=_statement_tag(request))
+    # The outcome is said at the top of the card; the page opens there (#vote-message).
+    return HttpResponseRedirect(_safe_next(request, _conversation_url(conversation) + "#vote-message"))
+
+
+def _statement_tag(request) -> str:
+    """Names the statement answered, so the answers page shows the outcome beside it."""
+    statement = request.POST.get("statement", "")
+    return f"statement-{int(statement)}" if statement.isdigit() and len(statement) < 20 else ""
 
 
 @require_GET

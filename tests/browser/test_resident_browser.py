@@ -99,6 +99,7 @@ def test_resident_without_javascript_votes_by_plain_form_posts(
     live_server, resident_without_js, conversation
 ):
     page = resident_without_js
+    page.set_viewport_size({"width": 390, "height": 640})  # a phone
     page.goto(f"{live_server.url}/c/{SLUG}/?lang=en")
     seen = set()
     for answered in (1, 2, 3):
@@ -106,7 +107,11 @@ def test_resident_without_javascript_votes_by_plain_form_posts(
         with page.expect_navigation():
             page.get_by_role("button", name="Pass").click()
         assert f"{answered} / 5 answered" in page.locator("#progress-text").inner_text()
-        assert "Your answer was saved." in page.locator(".messages").inner_text()
+        # Said in the card, where the page opens (it was printed above the fold).
+        saved = page.locator("#statement-card .message-success")
+        expect(saved).to_have_text("Your answer was saved.")
+        expect(saved).to_be_in_viewport()
+        expect(page.locator("#statement-text")).to_be_in_viewport()
     assert page.locator("#statement-text").inner_text() not in seen
     assert Vote.objects.filter(choice=0).count() == 3
 

@@ -475,3 +475,24 @@ def test_switching_language_on_a_page_answered_at_the_vote_address_goes_back_to_
     assert switched.status_code == 200
     assert switched.redirect_chain[-1][0].startswith(url("conversation", conversation))
     assert 'lang="sv"' in switched.content.decode()
+
+
+def test_after_a_plain_form_answer_its_outcome_is_said_where_the_page_opens(english, conversation, seeds):
+    # The page opens at #statement-card (or #answer-N): "Your answer was saved." printed above it
+    # was off the screen of a phone, and never had the focus.
+    first = card_statement_id(page(english, url("conversation", conversation)))
+    english.post(url("vote", conversation), {"statement": first, "choice": "agree"})
+    html = page(english, url("conversation", conversation))
+    card = html[html.index('id="statement-card"') : html.index('id="card-body"')]
+    assert '<p class="message message-success" id="vote-message">Your answer was saved.</p>' in card
+    assert html.count("Your answer was saved.") == 1
+    answers_url = url("answers", conversation)
+    english.post(
+        url("vote", conversation),
+        {"statement": first, "choice": "disagree", "next": f"{answers_url}#answer-{first}"},
+    )
+    html = page(english, answers_url)
+    item = html[html.index(f'id="answer-{first}"') :]
+    item = item[: item.index("</li>")]
+    assert '<p class="message message-success">Your answer was saved.</p>' in item
+    assert html.count("Your answer was saved.") == 1
