@@ -525,3 +525,56 @@ def conversation_import_polis(
             polis_pids=pids.tolist(),
         )
     return conversation
+
+
+POLIS_EXPORT_FILES = ("summary.csv", "comments.csv", "votes.csv", "participants-votes.csv", "comment-groups.csv")
+# An export of Polis' largest conversations is a few hundred MB of CSV; more is refused unread.
+POLIS_ZIP_MAX_BYTES = 1024 * 1024 * 1024
+
+
+class PolisZipUnreadable(PolisImportError):
+    """The uploaded file is not a zip of one Polis export; ``code`` says why."""
+
+    def __init__(self, code: str, detail: str = ""):
+        self.code = code
+        super().__init__(detail or code)
+
+
+def conversation_import_polis_zip(*, fileobj, name: str, slug: str | None = None) -> Conversation:
+    """Import a zip of a Polis export (the five CSV files, at its top or in one folder, as Polis
+    and Voxit's own export give them) into a new conversation, all or nothing.
+
+    Only the export's own file names are taken out, by name alone (no path of the archive is
+    written), into a temporary folder named after ``name``, which names the conversation;
+    anything else in the archive is ignored. Raises :class:`PolisZipUnreadable` (``not_zip``,
+    ``no_export``, ``several_exports``, ``too_large``) or :class:`PolisImportError`.
+    """
+    import shutil
+    import tempfile
+
+    try:
+        archive = zipfile.ZipFile(fileobj)
+    except (zipfile.BadZipFile, OSError):
+        raise PolisZipUnreadable("not_zip") from None
+    with archive, tempfile.TemporaryDirectory(prefix="voxit-polis-") as temporary:
+        members: dict[str, zipfile.ZipInfo] = {}
+        for member in archive.infolist():
+            base = member.filename.replace("\\", "/").rsplit("/", 1)[-1]
+            if member.is_dir() or base not in POLIS_EXPORT_FILES or "__MACOSX" in member.filename:
+                continue
+            if base in members:
+                raise PolisZipUnreadable("several_exports")
+            members[base] = member
+        if "comments.csv" not in members or not {"votes.csv", "participants-votes.csv"} & set(members):
+            raise PolisZipUnreadable("no_export")
+        if sum(member.file_size for member in members.values()) > POLIS_ZIP_MAX_BYTES:
+            raise PolisZipUnreadable("too_large")
+        folder = Path(temporary) / (slugify(Path(name).stem)[:80] or "polis-import")
+        folder.mkdir()
+        try:
+            for base, member in members.items():
+                with archive.open(member) as source, (folder / base).open("wb") as target:
+                    shutil.copyfileobj(source, target, 1024 * 1024)
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
+            raise PolisZipUnreadable("not_zip") from None
+        return conversation_import_polis(folder=folder, slug=slug)

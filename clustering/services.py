@@ -529,7 +529,7 @@ def conversation_recluster(
     trigger: str = ClusteringRun.Trigger.CHANGE,
     generation: int = 0,
     seed: int | None = None,
-    replay_log: bool = False,
+    replay_log: bool | None = None,
 ) -> ClusteringRun:
     """One full recompute, stored as a ClusteringRun whether it succeeds or fails.
 
@@ -541,12 +541,20 @@ def conversation_recluster(
     ``REPLAY_EVERY_VOTES`` votes, each warm-started from the last), with no earlier result.
     For a conversation whose votes arrived all at once, such as a Polis import: a single run on
     the final votes has none of the history (once in, always in; k smoothing; warm starts)
-    that shaped the groups people saw while it ran.
+    that shaped the groups people saw while it ran. ``None`` (what the recompute loop passes):
+    replay for the first run of an imported conversation (imported from the staff pages, its
+    first recompute is queued like any other), not otherwise.
     """
     from clustering.math import compute_groups
     from clustering.replay import replay
     from clustering.selectors import run_result
     from statements.models import Statement, Vote
+
+    if replay_log is None:
+        replay_log = (
+            PolisSource.objects.filter(conversation_id=conversation_id).exists()
+            and not ClusteringRun.objects.succeeded().for_conversation(conversation_id).exists()
+        )
 
     previous_run = (
         None  # a replay starts from nothing

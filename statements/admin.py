@@ -10,6 +10,15 @@ from statements import services
 from statements.forms import SeedStatementsForm
 from statements.models import Conversation, Participant, Statement, Vote
 
+_POLIS_ZIP_MESSAGES = {
+    "not_zip": _("The file is not a zip archive. Upload the export as a .zip file."),
+    "no_export": _(
+        "The zip holds no Polis export: it needs comments.csv and votes.csv or participants-votes.csv."
+    ),
+    "several_exports": _("The zip holds more than one export. Upload one conversation's export at a time."),
+    "too_large": _("The export is too large to import here (over 1 GB unpacked): use manage.py import_polis."),
+}
+
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
@@ -27,10 +36,59 @@ class ConversationAdmin(admin.ModelAdmin):
     ]
     change_form_template = "admin/statements/conversation/change_form.html"
 
+    change_list_template = "admin/statements/conversation/change_list.html"
+
     def get_urls(self):
         return [
             path("<int:pk>/seed/", self.admin_site.admin_view(self.seed_view), name="statements_conversation_seed"),
+            path(
+                "import-polis/",
+                self.admin_site.admin_view(self.import_polis_view),
+                name="statements_conversation_import_polis",
+            ),
         ] + super().get_urls()
+
+    def import_polis_view(self, request):
+        """A Polis export (zip) as a new conversation, unpublished; its groups are then computed
+        by replaying its vote log, as ``manage.py import_polis`` does."""
+        from django.core.exceptions import PermissionDenied
+
+        from clustering.forms import PolisImportForm
+        from clustering.models import ClusteringRun
+        from clustering.polis import PolisImportError, PolisZipUnreadable, conversation_import_polis_zip
+        from clustering.services import conversation_recluster_request
+
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = PolisImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            slug = form.cleaned_data["slug"] or None
+            try:
+                conversation = conversation_import_polis_zip(fileobj=upload, name=upload.name, slug=slug)
+            except PolisZipUnreadable as error:
+                form.add_error("file", _POLIS_ZIP_MESSAGES.get(error.code, _POLIS_ZIP_MESSAGES["no_export"]))
+            except PolisImportError as error:
+                # The reader's own words name the file and line at fault; they are in English.
+                form.add_error("file", _("The export could not be imported: %(detail)s") % {"detail": error})
+            else:
+                conversation_recluster_request(conversation_id=conversation.pk, trigger=ClusteringRun.Trigger.MANUAL)
+                messages.success(
+                    request,
+                    _(
+                        "Imported as “%(title)s” (unpublished). Its opinion groups are being computed: "
+                        "the report shows them in a moment."
+                    )
+                    % {"title": conversation.title},
+                )
+                return HttpResponseRedirect(reverse("reports:report", kwargs={"slug": conversation.slug}))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import a Polis export"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/statements/import_polis.html", context)
 
     def seed_view(self, request, pk):
         from django.core.exceptions import PermissionDenied

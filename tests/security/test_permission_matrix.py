@@ -126,6 +126,7 @@ ADMIN_GET = {
     "admin:app_list#statements": admin_row(404, 200),
     "admin:app_list#moderation": admin_row(404, 200),
     "admin:statements_conversation_seed": admin_row(403, 200),  # needs change_conversation
+    "admin:statements_conversation_import_polis": admin_row(403, 200),  # needs add_conversation
     "admin:auth_user_password_change": admin_row(403, 200),  # needs change_user
     "route:admin/(?P<url>.*)$": admin_row(404, 404),  # catch-all: no such admin page
     **admin_model_rows(),
@@ -138,6 +139,7 @@ POST = {
     "moderation:bulk": (302, 302, 302, None, 403, None, None),
     "reports:recompute": (302, 302, 302, 403, None, None, None),
     "admin:statements_conversation_seed": admin_row(403, None, others=302),
+    "admin:statements_conversation_import_polis": admin_row(403, None, others=302),
     "admin:statements_conversation_change": admin_row(403, None, others=302),
     "admin:statements_statement_change": admin_row(403, None, others=302),
     "admin:statements_statement_delete": admin_row(403, 403, others=302),
