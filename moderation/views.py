@@ -337,7 +337,8 @@ def log_csv(request):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="moderation-log-{stamp}.csv"'
     response.write("\ufeff")  # Excel needs the BOM to read UTF-8 (ä, ö, å).
-    writer = csv.writer(response)
+    # Finnish and Swedish Excel split columns at semicolons, not commas ("for Excel" link).
+    writer = csv.writer(response, delimiter=";" if request.GET.get("excel") == "1" else ",")
     writer.writerow(
         [
             "id",
@@ -353,6 +354,8 @@ def log_csv(request):
             "status_after",
             "text_before",
             "text_after",
+            "action_label",  # the action and the reason in the reader's language
+            "reason_label",
         ]
     )
     for action in actions.iterator(chunk_size=1000):
@@ -373,6 +376,8 @@ def log_csv(request):
                     action.status_after,
                     action.text_before,
                     action.text_after,
+                    action.get_action_display(),
+                    action.get_reason_display() if action.reason else "",
                 )
             ]
         )

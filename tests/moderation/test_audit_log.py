@@ -111,6 +111,24 @@ def test_csv_download_has_every_action_and_defuses_formulas(client, moderator, h
     assert len(list(csv.DictReader(io.StringIO(filtered.content.decode("utf-8-sig"))))) == 3
 
 
+def test_the_excel_csv_splits_at_semicolons_and_names_actions_in_the_readers_language(client, moderator, history):
+    # Finnish Excel put every row of the comma file in column A, and showed codes (off_topic).
+    client.force_login(moderator)
+    page = client.get(reverse("moderation:log") + "?moderator=toinen").content.decode()
+    assert "?moderator=toinen&amp;excel=1" in page
+    response = client.get(reverse("moderation:log_csv") + "?excel=1&lang=fi")
+    content = response.content.decode("utf-8")
+    assert content.startswith("\ufeffid;created_at;")
+    rows = list(csv.DictReader(io.StringIO(content.lstrip("\ufeff")), delimiter=";"))
+    assert len(rows) == 7
+    duplicate = next(row for row in rows if row["reason"] == "duplicate")
+    from django.utils import translation
+
+    with translation.override("fi"):
+        assert duplicate["action_label"] == str(ModerationAction.Action.REJECT.label)
+        assert duplicate["reason_label"] == str(Reason.DUPLICATE.label)
+
+
 @pytest.mark.parametrize(
     "query",
     ["until=9999-12-31", "since=0001-01-01", "until=not-a-date", "statement=99999999999999999999999"],
