@@ -142,6 +142,11 @@ class Report:
         return bool(self.groups)
 
     @property
+    def letters_skip(self) -> bool:
+        """A letter is missing (A and C): groups keep their letters from run to run."""
+        return [group.label for group in self.groups] != list(range(len(self.groups)))
+
+    @property
     def failed_since(self) -> ClusteringRun | None:
         """The newest run, when it failed after the result shown."""
         if self.latest is not None and self.latest.status == ClusteringRun.Status.FAILED:

@@ -302,11 +302,16 @@ def test_groups_keep_their_mark_by_label_and_are_listed_in_letter_order(voted, m
         result, group_labels=[2, *range(len(result.group_labels) - 1)][: len(result.group_labels)]
     )
     monkeypatch.setattr(report_module, "run_result", lambda _run: relabelled)
-    groups = report_module.conversation_report(conversation=voted).groups
+    report = report_module.conversation_report(conversation=voted)
+    groups = report.groups
     assert [g.label for g in groups] == sorted(g.label for g in groups)
     for group in groups:
         assert group.shape == SHAPES[group.label % len(SHAPES)]
         assert group.colour == COLOURS[group.label % len(COLOURS)]
+    # A and C with no B: the report says why (staff took the gap for an error).
+    assert report.letters_skip
+    monkeypatch.setattr(report_module, "run_result", lambda _run: result)
+    assert not report_module.conversation_report(conversation=voted).letters_skip
 
 
 def test_report_pages_carry_no_inline_style_the_policy_would_block(client, staff_user, voted):
