@@ -21,10 +21,21 @@ def html_lang(response):
     return re.search(r'<html lang="(\w+)">', response.content.decode()).group(1)
 
 
-def test_finnish_is_the_default_whatever_the_browser_prefers(client, conversation):
+def test_finnish_is_the_default_for_an_english_browser(client, conversation):
+    # Many Finnish-speaking residents browse in English: the city's Finnish link stays Finnish.
     response = client.get(conversation_url(conversation), HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")
     assert html_lang(response) == "fi"
     assert response["Content-Language"] == "fi"
+    assert "Accept-Language" in response["Vary"]
+
+
+@pytest.mark.parametrize("header", ["sv-FI,sv;q=0.9,fi;q=0.8", "sv", "fi;q=0.5, sv-SE;q=0.9"])
+def test_a_browser_whose_first_language_is_swedish_gets_swedish(client, conversation, header):
+    response = client.get(conversation_url(conversation), HTTP_ACCEPT_LANGUAGE=header)
+    assert html_lang(response) == "sv"
+    # A choice made on the page still wins.
+    assert html_lang(client.get(conversation_url(conversation) + "?lang=fi", HTTP_ACCEPT_LANGUAGE=header)) == "fi"
+    assert html_lang(client.get(conversation_url(conversation), HTTP_ACCEPT_LANGUAGE=header)) == "fi"
 
 
 def test_lang_parameter_switches_and_the_choice_is_remembered(client, conversation):
