@@ -222,7 +222,7 @@ def test_report_moderation_figures_count_working_hours_against_the_deadline(clie
     page = client.get(reverse("reports:report", kwargs={"slug": conversation.slug}) + "?lang=en")
     text = page.content.decode()
     assert "23.0 / 71.0" in text
-    assert "Decided within the deadline" in text and "100 %" in text
+    assert "Decided within the deadline" in text and "100%" in text  # English: no space
 
 
 def make_pending_statement(conversation, text):
@@ -403,3 +403,17 @@ def test_a_single_group_is_not_compared_with_other_groups_that_do_not_exist(clie
     html = client.get(reverse("reports:report", kwargs={"slug": conversation.slug}) + "?lang=en").content.decode()
     assert "Group A" in html
     assert "Other groups" not in html  # it read "Other groups ... (of 0)" and "more often than the others"
+
+
+def test_shares_are_written_as_each_language_writes_them(client, staff_user, voted):
+    # "84 %" in Finnish and Swedish, "84%" in English (English pages read "(84 % agree)").
+    import re
+
+    client.force_login(staff_user)
+    url = reverse("reports:report", kwargs={"slug": voted.slug})
+    english = client.get(url + "?lang=en").content.decode()
+    assert re.search(r"\d%", english) and not re.search(r"\d[ \u00a0]%", english)
+    finnish = client.get(url + "?lang=fi").content.decode()
+    assert re.search(r"\d[ \u00a0]%", finnish) and not re.search(r"\d%", finnish)
+    results = client.get(reverse("statements:results", kwargs={"slug": voted.slug}) + "?lang=en").content.decode()
+    assert re.search(r"\d%", results) and not re.search(r"\d[ \u00a0]%", results)

@@ -338,6 +338,8 @@ def test_closed_conversation_says_so_and_when_and_keeps_earlier_answers(
     html = page(english, url("conversation", closed_conversation))
     assert f"This conversation closed on {local(closed_conversation.closes_at)}" in html
     assert 'name="choice"' not in html
+    nav = html[html.index('class="conversation-nav"') :]
+    assert ">Vote</a>" not in nav[: nav.index("</nav>")]  # nothing to vote on: "Conversation"
     answers = page(english, url("answers", closed_conversation))
     assert "Voted before closing" in answers
     assert re.search(r"Your answer:\s*<strong>Agree</strong>", answers)
