@@ -370,8 +370,12 @@ def participation_series(
             _per_day(Participant.objects.filter(conversation=conversation), "created_at"),
         ),
         (
-            _("Statements submitted"),
-            _per_day(Statement.objects.filter(conversation=conversation), "submitted_at"),
+            _("Statements submitted by residents"),
+            # Seed statements are the city's, added at once: counted here they read as residents'.
+            _per_day(
+                Statement.objects.filter(conversation=conversation, origin=Statement.Origin.PARTICIPANT),
+                "submitted_at",
+            ),
         ),
         (
             _("Statements published"),

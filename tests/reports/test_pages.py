@@ -417,3 +417,19 @@ def test_shares_are_written_as_each_language_writes_them(client, staff_user, vot
     assert re.search(r"\d[ \u00a0]%", finnish) and not re.search(r"\d%", finnish)
     results = client.get(reverse("statements:results", kwargs={"slug": voted.slug}) + "?lang=en").content.decode()
     assert re.search(r"\d%", results) and not re.search(r"\d[ \u00a0]%", results)
+
+
+def test_participation_over_time_counts_residents_statements_not_the_seeds(db):
+    from django.utils import translation
+
+    from clustering.report import participation_series
+
+    conversation = make_conversation()
+    for i in range(3):
+        make_seed(conversation, f"Siemen {i}")
+    make_pending_statement(conversation, "Asukkaan oma väite")
+    with translation.override("en"):
+        _bucket, series = participation_series(conversation=conversation)
+        totals = {str(s.name): s.total for s in series}
+    # The three seeds were counted as submitted, while the moderation figures said 0 from residents.
+    assert totals["Statements submitted by residents"] == 1
