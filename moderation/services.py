@@ -25,7 +25,7 @@ from moderation.errors import AlreadyDecided, InvalidDecision, NotAModerator
 from moderation.models import ModerationAction
 from moderation.permissions import user_can_moderate
 from statements.errors import VoxitError
-from statements.models import Statement
+from statements.models import Statement, Vote, VoteLog
 from statements.text import clean_statement_text, statement_text_key
 
 Action = ModerationAction.Action
@@ -264,6 +264,40 @@ def _reject(
     )
 
 
+def _author_agrees(statement: Statement, now: datetime) -> None:
+    """The author's own answer to their statement, once it is published as they wrote it: agree.
+
+    As Polis counts it: an author is not asked to vote on their own statement (they were, and
+    answering it again told nothing), and their agreement counts in the opinion groups. Not for an
+    edited wording (the moderator's, which the author may not agree with), not when the author
+    has answered it already (a statement published again after a reversal), and not once voting
+    has closed. In the decision's transaction: published and agreed with, or neither.
+    """
+    if statement.author_id is None or not statement.conversation.is_open(now):
+        return
+    if Vote.objects.filter(participant_id=statement.author_id, statement=statement).exists():
+        return
+    try:
+        with transaction.atomic():
+            Vote.objects.create(
+                conversation_id=statement.conversation_id,
+                participant_id=statement.author_id,
+                statement=statement,
+                choice=Vote.Choice.AGREE,
+                created_at=now,
+                updated_at=now,
+            )
+    except IntegrityError:  # answered in the meantime: theirs stands
+        return
+    VoteLog.objects.create(
+        conversation_id=statement.conversation_id,
+        participant_id=statement.author_id,
+        statement=statement,
+        choice=Vote.Choice.AGREE,
+        cast_at=now,
+    )
+
+
 def statement_approve(
     *, statement_id, moderator, text: str | None = None, now: datetime | None = None
 ) -> ModerationAction:
@@ -304,6 +338,8 @@ def statement_approve(
             text_after=new_text,
             now=now,
         )
+        if not edited:
+            _author_agrees(statement, now)
         conversation_recluster_request(conversation_id=statement.conversation_id)
     return action
 
@@ -405,6 +441,8 @@ def statement_decision_reverse(
                 now=now,
                 explanation=explanation,
             )
+            if not statement.original_text or statement.original_text == statement.text:
+                _author_agrees(statement, now)
         conversation_recluster_request(conversation_id=statement.conversation_id)
     return action
 

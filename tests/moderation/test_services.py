@@ -643,3 +643,32 @@ def test_a_vote_on_a_published_statement_is_not_held_up_by_a_moderator_deciding_
     assert outcomes == {"vote": "saved", "moderator": "saved"}
     statement.refresh_from_db()
     assert statement.status == Statement.Status.REJECTED
+
+
+def test_an_author_agrees_with_their_statement_once_published_as_written(moderator, conversation):
+    # As Polis counts it; the author was asked to vote on their own statement (0 / 32 left).
+    from statements import selectors as statement_selectors
+    from statements.models import Vote, VoteLog
+    from tests.conftest import make_participant
+
+    author = make_participant(conversation)
+    as_written = make_pending(conversation, "Puistoihin lisää penkkejä", author=author)
+    edited = make_pending(conversation, "Kirjastot auki sunnuntaisin!!!", author=author)
+    services.statement_approve(statement_id=as_written.pk, moderator=moderator)
+    services.statement_approve(statement_id=edited.pk, moderator=moderator, text="Kirjastot auki sunnuntaisin")
+    assert list(Vote.objects.filter(participant=author).values_list("statement_id", "choice")) == [
+        (as_written.pk, 1)
+    ]
+    assert VoteLog.objects.filter(participant=author, statement=as_written, choice=1).count() == 1
+    # So it is not asked of them; the edited wording (the moderator's) still is.
+    following, _progress = statement_selectors.statement_next_with_progress(
+        conversation=conversation, participant=author
+    )
+    assert following.pk == edited.pk
+    # Published again after a reversal, an answer they gave stands.
+    Vote.objects.filter(participant=author, statement=as_written).update(choice=-1)
+    services.statement_decision_reverse(
+        statement_id=as_written.pk, moderator=moderator, reason=Reason.OFF_TOPIC, explanation="Ei aiheessa"
+    )
+    services.statement_decision_reverse(statement_id=as_written.pk, moderator=moderator, explanation="Sittenkin")
+    assert Vote.objects.get(participant=author, statement=as_written).choice == -1
