@@ -241,3 +241,15 @@ def test_staff_edits_a_statement_translation_but_not_its_moderation_state(staff,
     )
     statement.refresh_from_db()
     assert (statement.text_sv, statement.status) == ("Bänkar", "published")
+
+
+def test_a_moderator_sent_to_the_login_by_the_admin_is_told_why(client, db):
+    # A logged-in moderator opening /admin/ got the bare login form, as if logged out.
+    from tests.moderation.conftest import make_moderator
+
+    moderator = make_moderator("moderaattori")
+    client.force_login(moderator)
+    page = client.get(reverse("admin:index") + "?lang=en", follow=True).content.decode()
+    assert "You are logged in as moderaattori, but that account may not open the page you asked for." in page
+    anonymous = client.__class__().get(reverse("login") + "?lang=en").content.decode()
+    assert "You are logged in as" not in anonymous
