@@ -75,12 +75,23 @@ def queue(request, slug=None):
     page, items = selectors.moderation_queue_page(
         conversation=conversation, page_number=request.GET.get("page")
     )
+    # "Select all on this page" is a link (works without JavaScript): the page comes back with
+    # every statement shown ticked. Decisions return to the page without it, or what is left
+    # (the next statements) would come back ticked too.
+    select_all = request.GET.get("select") == "all"
     query = request.GET.copy()
+    query.pop("select", None)
+    back = request.path + (f"?{query.urlencode()}" if query else "")
+    select_query = query.copy()
+    select_query["select"] = "all"
     query.pop("page", None)
     context = {
         "conversation": conversation,
         "items": items,
         "page": page,
+        "back": back,
+        "select_all": select_all,
+        "select_query": select_query.urlencode(),
         "query": query.urlencode(),
         "reasons": ModerationAction.Reason.choices,
         "now": timezone.now(),

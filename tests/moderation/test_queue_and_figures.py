@@ -453,3 +453,24 @@ def test_an_imported_polis_archives_unmoderated_comments_stay_out_of_the_live_qu
     assert "Vuoden 2018 kommentti" in html
     assert "None: imported from a Polis export, unmoderated there." in html
     assert "Overdue" not in html
+
+
+def test_select_all_on_this_page_ticks_every_statement_shown_without_javascript(client, conversation, moderator):
+    pending = [make_pending(conversation, f"Valittava {i}") for i in range(3)]
+    client.force_login(moderator)
+    url = reverse("moderation:queue")
+    page = client.get(url + "?lang=en").content.decode()
+    assert "Select all 3 statements on this page" in page
+    assert page.count('name="statements"') == 3 and 'name="statements" value' in page
+    assert " checked>" not in page
+    ticked = client.get(url + "?lang=en&select=all").content.decode()
+    assert ticked.count(" checked>") == 3
+    assert "Clear the selection" in ticked
+    # Deciding returns to the page without the selection: what is left is not ticked for them.
+    assert 'name="next" value="/moderation/queue/?lang=en"' in ticked
+    response = client.post(
+        reverse("moderation:bulk"),
+        {"decision": "approve", "statements": [p.pk for p in pending], "next": "/moderation/queue/?lang=en"},
+    )
+    assert response["Location"] == "/moderation/queue/?lang=en"
+    assert Statement.objects.filter(status="published").count() == 3
