@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from statements import ratelimit, selectors, services
-from statements.errors import ConversationClosed, SubmissionsClosed, VoxitError
+from statements.errors import ConversationClosed, StatementNotVotable, SubmissionsClosed, VoxitError
 from statements.participants import ensure_browser_token, participant_for
 from statements.serializers import (
     ConversationSerializer,
@@ -176,7 +176,9 @@ def _vote(request, slug: str, data) -> dict:
     }
     try:
         receipt = services.vote_cast_by_browser(conversation=conversation, **vote_input)
-    except ConversationClosed:
+    except (ConversationClosed, StatementNotVotable):
+        # The remembered copy may be of a conversation since closed, or deleted and made again
+        # under the same address (another id: its statements are not the remembered one's).
         if not recent:
             raise
         selectors.conversation_forget_recent(slug=slug)

@@ -484,3 +484,19 @@ def test_direct_vote_path_leaves_rate_limits_and_csrf_in_force(conversation, see
     assert answers[1]["Retry-After"] and answers[1].json()["retry_after"] > 0
     assert drf_calls == ["VotesAPI"]  # only the refused request went through DRF
     assert Vote.objects.count() == 1
+
+
+def test_a_conversation_made_again_under_the_same_address_takes_votes_at_once(db):
+    # The vote path remembers an open conversation for a moment by its address; deleted and made
+    # again (another id), its statements were refused as "does not exist" until it expired
+    # (on SQLite; on PostgreSQL the vote read the old one as closed and looked again).
+    resident = resident_client()
+    first = make_conversation("sama-osoite")
+    statement = make_seed(first)
+    assert post_json(resident, api("votes", first), {"statement": statement.pk, "choice": "agree"}).status_code == 201
+    first.delete()
+    again = make_conversation("sama-osoite")
+    fresh = make_seed(again)
+    response = post_json(resident, api("votes", again), {"statement": fresh.pk, "choice": "agree"})
+    assert response.status_code == 201, response.content
+    assert Vote.objects.filter(statement=fresh).count() == 1
