@@ -26,3 +26,21 @@ class PolisImportForm(forms.Form):
         if slug and Conversation.objects.filter(slug=slug).exists():
             raise forms.ValidationError(_("A conversation with this address exists already."))
         return slug
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload and not cleaned.get("slug") and "slug" not in self.errors:
+            from clustering.polis import polis_zip_slug
+
+            taken = polis_zip_slug(upload.name)
+            if Conversation.objects.filter(slug=taken).exists():
+                self.add_error(
+                    "slug",
+                    _(
+                        "The address taken from the file name, %(slug)s, is in use already: give the "
+                        "conversation another address."
+                    )
+                    % {"slug": taken},
+                )
+        return cleaned

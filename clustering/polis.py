@@ -540,6 +540,11 @@ class PolisZipUnreadable(PolisImportError):
         super().__init__(detail or code)
 
 
+def polis_zip_slug(name: str) -> str:
+    """The address a zip called ``name`` is imported under when none is given."""
+    return slugify(Path(name).stem)[:80] or "polis-import"
+
+
 def conversation_import_polis_zip(*, fileobj, name: str, slug: str | None = None) -> Conversation:
     """Import a zip of a Polis export (the five CSV files, at its top or in one folder, as Polis
     and Voxit's own export give them) into a new conversation, all or nothing.
@@ -569,7 +574,7 @@ def conversation_import_polis_zip(*, fileobj, name: str, slug: str | None = None
             raise PolisZipUnreadable("no_export")
         if sum(member.file_size for member in members.values()) > POLIS_ZIP_MAX_BYTES:
             raise PolisZipUnreadable("too_large")
-        folder = Path(temporary) / (slugify(Path(name).stem)[:80] or "polis-import")
+        folder = Path(temporary) / polis_zip_slug(name)
         folder.mkdir()
         try:
             for base, member in members.items():

@@ -4,6 +4,7 @@ Keyword-only functions; views, the API, commands and tasks call these and nothin
 """
 
 import hashlib
+import re
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -525,17 +526,26 @@ class SeedFileUnreadable(VoxitError):
     code = "seed_unreadable"
 
 
-def _seed_header(line: str) -> tuple[str | None, list[str]] | None:
+_SEED_OTHER_COLUMN = re.compile(r"^[\w.()-]{1,30}$")  # one word: "notes", "id"
+
+
+def _seed_header(line: str, delimiters=(";", "\t", ",")) -> tuple[str | None, list[str | None]] | None:
     """(delimiter, languages in column order) when ``line`` is a header naming the text columns:
-    ``fi;sv;en``, ``en,fi,sv``, ``suomi;ruotsi`` or ``fi`` alone (delimiter None: one column)."""
+    ``fi;sv;en``, ``en,fi,sv``, ``suomi;ruotsi`` or ``fi`` alone (delimiter None: one column).
+    Trailing empty cells (as spreadsheets save a row) are dropped; other columns with a short name
+    (``notes``) are kept as None and their cells ignored."""
     import csv
 
-    for delimiter in (";", "\t", ","):
+    for delimiter in delimiters:
         if delimiter not in line:
             continue
         cells = [cell.strip().lower() for cell in next(csv.reader([line], delimiter=delimiter))]
+        while cells and not cells[-1]:
+            cells.pop()
         languages = [_SEED_COLUMN_OF.get(cell) for cell in cells]
-        if all(languages) and len(set(languages)) == len(languages):
+        named = [language for language in languages if language]
+        others = [cell for cell, language in zip(cells, languages, strict=True) if not language]
+        if named and len(set(named)) == len(named) and all(_SEED_OTHER_COLUMN.match(cell) for cell in others):
             return delimiter, languages
     single = _SEED_COLUMN_OF.get(line.strip().strip("\"'").lower())
     return (None, [single]) if single else None
@@ -581,7 +591,8 @@ def seed_rows_parse(content: str, *, is_csv: bool = False) -> list[SeedRow]:
     if not is_csv and not any("\t" in line for line in lines):
         return [SeedRow((line.strip(), "", ""), number) for number, line in enumerate(lines, start=1) if line.strip()]
     numbered = [(number, line) for number, line in enumerate(lines, start=1) if line.strip()]
-    header = _seed_header(numbered[0][1]) if is_csv and numbered else None
+    # Pasted from a spreadsheet, the box may start with the header row too (tabs only there).
+    header = _seed_header(numbered[0][1], (";", "\t", ",") if is_csv else ("\t",)) if numbered else None
     if header:
         delimiter, languages = header
         if "fi" not in languages:
@@ -607,7 +618,7 @@ def seed_rows_parse(content: str, *, is_csv: bool = False) -> list[SeedRow]:
         if len(cells) > len(languages):
             too_wide.append(reader.line_num)
             continue
-        by_language = dict(zip(languages, cells, strict=False))
+        by_language = {language: cell for language, cell in zip(languages, cells, strict=False) if language}
         # line_num is the line the row ends on; a quoted cell may span lines.
         rows.append(SeedRow(tuple(by_language.get(language, "") for language in _SEED_ORDER), reader.line_num))
     if too_wide:
@@ -619,6 +630,6 @@ def seed_rows_parse(content: str, *, is_csv: bool = False) -> list[SeedRow]:
                 "column separator: put those statements in quotes, or use another separator.",
                 len(too_wide),
             )
-            % {"lines": ", ".join(map(str, too_wide)), "columns": ", ".join(languages)}
+            % {"lines": ", ".join(map(str, too_wide)), "columns": ", ".join(language or "–" for language in languages)}
         )
     return rows

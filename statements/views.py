@@ -116,6 +116,9 @@ def answers(request, slug):
     participant = participant_for(request, conversation)
     context = _conversation_context(request, conversation, participant)
     context["answers"] = selectors.participant_answers(participant=participant)
+    # A message about an answer listed here is shown beside it; any other (a statement withdrawn
+    # since the page was opened, so no longer listed) at the top.
+    context["answer_tags"] = {f"statement-{vote.statement_id}" for vote in context["answers"]}
     return render(request, "statements/answers.html", context)
 
 

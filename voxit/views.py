@@ -2,7 +2,7 @@
 
 import logging
 import sys
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth.views import LoginView
@@ -108,6 +108,25 @@ def database_unavailable(request):
     return response
 
 
+def _signed_in_but_refused(user, target: str) -> bool:
+    """Whether a logged-in user was sent here from a page their account may not open: the admin
+    (staff only), moderation or reports. Pressing Back to the login page after logging in, with
+    a page they may open, says nothing."""
+    if not user.is_authenticated or not target.startswith("/"):
+        return False
+    from clustering.views import can_view_reports
+    from moderation.permissions import user_can_moderate
+
+    path = urlsplit(target).path
+    if path.startswith("/admin/"):
+        return not (user.is_active and user.is_staff)
+    if path.startswith("/moderation/"):
+        return not user_can_moderate(user)
+    if path.startswith("/reports/"):
+        return not can_view_reports(user)
+    return False
+
+
 class ThrottledLoginView(LoginView):
     """The moderators' and staff's login, with a temporary lockout after repeated failures."""
 
@@ -119,6 +138,11 @@ class ThrottledLoginView(LoginView):
             response["Retry-After"] = str(settings.LOGIN_LOCKOUT_MINUTES * 60)
             return response
         return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["not_allowed_there"] = _signed_in_but_refused(self.request.user, context.get("next") or "")
+        return context
 
     def form_valid(self, form):
         ratelimit.login_succeeded(self.request, form.get_user().get_username())

@@ -100,3 +100,12 @@ def test_the_import_page_needs_the_right_to_add_conversations(client, db):
     assert client.post(IMPORT_URL, {"file": SimpleUploadedFile("x.zip", b"x")}).status_code == 403
     changelist = client.get("/admin/statements/conversation/")
     assert "import-polis" not in changelist.content.decode()
+
+
+def test_importing_the_same_file_again_asks_for_another_address(staff):
+    staff.post(IMPORT_URL, {"file": seattle_zip()})
+    again = staff.post(IMPORT_URL, {"file": seattle_zip()}).content.decode()
+    # It read "a conversation with the address ... exists already; pass --slug." in English.
+    assert "The address taken from the file name, 15-per-hour-seattle, is in use already" in again
+    assert "--slug" not in again
+    assert Conversation.objects.count() == 1

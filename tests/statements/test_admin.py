@@ -253,3 +253,6 @@ def test_a_moderator_sent_to_the_login_by_the_admin_is_told_why(client, db):
     assert "You are logged in as moderaattori, but that account may not open the page you asked for." in page
     anonymous = client.__class__().get(reverse("login") + "?lang=en").content.decode()
     assert "You are logged in as" not in anonymous
+    # Back to the login page from a page the account may open: nothing to say.
+    back = client.get(reverse("login") + "?lang=en&next=/moderation/").content.decode()
+    assert "You are logged in as" not in back

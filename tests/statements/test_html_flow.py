@@ -498,3 +498,17 @@ def test_after_a_plain_form_answer_its_outcome_is_said_where_the_page_opens(engl
     item = item[: item.index("</li>")]
     assert '<p class="message message-success">Your answer was saved.</p>' in item
     assert html.count("Your answer was saved.") == 1
+
+
+def test_a_refused_change_of_an_answer_no_longer_listed_is_said_at_the_top(english, conversation, seeds):
+    # Withdrawn while the answers page was open: its refusal was kept for a slot no longer shown.
+    english.post(url("vote", conversation), {"statement": seeds[0].pk, "choice": "agree"})
+    page(english, url("answers", conversation))  # the confirmation, shown and gone
+    Statement.objects.filter(pk=seeds[0].pk).update(status=Statement.Status.REJECTED)
+    answers_url = url("answers", conversation)
+    english.post(
+        url("vote", conversation),
+        {"statement": seeds[0].pk, "choice": "disagree", "next": f"{answers_url}#answer-{seeds[0].pk}"},
+    )
+    html = page(english, answers_url)
+    assert "That statement does not exist in this conversation." in html

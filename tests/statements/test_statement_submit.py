@@ -196,6 +196,24 @@ def test_a_csv_header_names_the_columns_in_any_order(content, expected):
     assert services.seed_rows_parse(content, is_csv=True) == expected
 
 
+@pytest.mark.parametrize(
+    "content,is_csv,expected",
+    [
+        # Pasted from a spreadsheet with its header row: the row "fi sv en" was published.
+        ("fi\tsv\ten\nYksi\tEtt\tOne\n", False, [("Yksi", "Ett", "One")]),
+        ("fi;sv;en;;\nYksi;Ett;One;;\n", True, [("Yksi", "Ett", "One")]),  # as Excel saves a row
+        ("fi;sv;en;notes\nYksi;Ett;One;huom\n", True, [("Yksi", "Ett", "One")]),  # a column of its own
+        ("Teksti, joka on väite\nToinen\n", True, None),  # a statement, not a header: refused whole
+    ],
+)
+def test_header_rows_as_spreadsheets_save_them_are_skipped(content, is_csv, expected):
+    if expected is None:
+        with pytest.raises(services.SeedFileUnreadable):
+            services.seed_rows_parse(content, is_csv=is_csv)
+    else:
+        assert services.seed_rows_parse(content, is_csv=is_csv) == expected
+
+
 def test_a_row_with_more_columns_than_named_is_refused_with_its_line():
     with pytest.raises(services.SeedFileUnreadable) as refusal, translation.override("en"):
         services.seed_rows_parse("fi;sv;en\nYksi;Ett;One\nKaksi; tai kolme;Två;Two\n", is_csv=True)
