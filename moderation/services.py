@@ -277,18 +277,15 @@ def _author_agrees(statement: Statement, now: datetime) -> None:
         return
     if Vote.objects.filter(participant_id=statement.author_id, statement=statement).exists():
         return
-    try:
-        with transaction.atomic():
-            Vote.objects.create(
-                conversation_id=statement.conversation_id,
-                participant_id=statement.author_id,
-                statement=statement,
-                choice=Vote.Choice.AGREE,
-                created_at=now,
-                updated_at=now,
-            )
-    except IntegrityError:  # answered in the meantime: theirs stands
-        return
+    # Nobody else can answer it before this commits: until then residents see it pending.
+    Vote.objects.create(
+        conversation_id=statement.conversation_id,
+        participant_id=statement.author_id,
+        statement=statement,
+        choice=Vote.Choice.AGREE,
+        created_at=now,
+        updated_at=now,
+    )
     VoteLog.objects.create(
         conversation_id=statement.conversation_id,
         participant_id=statement.author_id,

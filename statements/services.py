@@ -588,11 +588,13 @@ def seed_rows_parse(content: str, *, is_csv: bool = False) -> list[SeedRow]:
 
     content = content.lstrip("\ufeff")
     lines = content.splitlines()
-    if not is_csv and not any("\t" in line for line in lines):
-        return [SeedRow((line.strip(), "", ""), number) for number, line in enumerate(lines, start=1) if line.strip()]
     numbered = [(number, line) for number, line in enumerate(lines, start=1) if line.strip()]
+    if not is_csv and not any("\t" in line for _number, line in numbered):
+        return [SeedRow((line.strip(), "", ""), number) for number, line in numbered]
     # Pasted from a spreadsheet, the box may start with the header row too (tabs only there).
     header = _seed_header(numbered[0][1], (";", "\t", ",") if is_csv else ("\t",)) if numbered else None
+    if header and not is_csv and header[0] is None:
+        header = ("\t", list(_SEED_ORDER))  # "fi" alone above tab-separated lines: still split at tabs
     if header:
         delimiter, languages = header
         if "fi" not in languages:

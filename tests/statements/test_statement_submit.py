@@ -201,6 +201,7 @@ def test_a_csv_header_names_the_columns_in_any_order(content, expected):
     [
         # Pasted from a spreadsheet with its header row: the row "fi sv en" was published.
         ("fi\tsv\ten\nYksi\tEtt\tOne\n", False, [("Yksi", "Ett", "One")]),
+        ("fi\nYksi\tEtt\n", False, [("Yksi", "Ett", "")]),  # "fi" alone: the lines still split at tabs
         ("fi;sv;en;;\nYksi;Ett;One;;\n", True, [("Yksi", "Ett", "One")]),  # as Excel saves a row
         ("fi;sv;en;notes\nYksi;Ett;One;huom\n", True, [("Yksi", "Ett", "One")]),  # a column of its own
         ("Teksti, joka on väite\nToinen\n", True, None),  # a statement, not a header: refused whole
