@@ -4,15 +4,19 @@ Layout written (the classic Polis export, as in compdemocracy/openData):
 
 - ``summary.csv``: key,value rows (topic, url, views, voters, voters-in-conv, commenters, comments,
   groups, conversation-description);
-- ``comments.csv``: timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body;
+- ``comments.csv``: timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,is-meta,is-seed,
+  comment-body (is-meta and is-seed as in Polis' newer exports); statements no resident saw are
+  left out (pending, or rejected before they were voted on);
 - ``votes.csv``: timestamp,datetime,comment-id,voter-id,vote (the whole vote log, agree = +1);
 - ``participants-votes.csv``: participant,xid,group-id,n-comments,n-votes,n-agree,n-disagree and one
   column per comment;
 - ``comment-groups.csv``: comment-id,comment,total-votes,total-agrees,total-disagrees,total-passes,
   then group-a-votes,group-a-agrees,group-a-disagrees,group-a-passes,... per opinion group.
 
-Ids: an imported conversation keeps its Polis comment and participant ids (PolisSource); others are
-numbered 0.. in creation order, as Polis does.
+Ids: a statement's and a participant's database id, as the report (#123), the moderation log and
+the pseudonyms (P123) show them, stable across downloads; an imported conversation keeps its Polis
+ids (PolisSource) and numbers what was added later above them. Group ids and letters are the
+groups' labels, the report's letters (group-id 0 is group-a, "Group A").
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from django.utils.text import slugify
 
 from clustering.models import PolisSource
 from clustering.polis_io import PolisExport, PolisExportError, read_polis_export
+from clustering.report import group_letter
 from clustering.selectors import run_latest_succeeded, run_result
 from clustering.services import votes_load
 from statements.models import Conversation, Participant, Statement, Vote, VoteLog
@@ -60,38 +65,57 @@ def _polis_datetime(when) -> str:
     return when.astimezone(UTC).strftime("%a %b %d %H:%M:%S UTC %Y")
 
 
-def _group_letter(index: int) -> str:
-    return "abcdefghijklmnopqrstuvwxyz"[index]
+def _group_letter(label: int) -> str:
+    return group_letter(label).lower()
 
 
 class _Ids:
-    """Database pk -> Polis id, for statements and participants."""
+    """Database pk -> Polis id, for statements and participants.
 
-    def __init__(
-        self, conversation: Conversation, statement_pks: list[int], participant_pks: list[int]
-    ):
+    Stable from one download to the next and the same as everywhere else in Voxit: a statement's
+    id is its number in the report (#123) and the moderation log, a participant's the number of
+    their pseudonym (P123). An imported conversation keeps its Polis ids, and what was added
+    after the import is numbered above them (pk + the largest Polis id + 1), so no id is given
+    twice."""
+
+    def __init__(self, conversation: Conversation):
+        self.comment: dict[int, int] = {}
+        self.participant: dict[int, int] = {}
+        self.comment_offset = self.participant_offset = 0
         source = PolisSource.objects.filter(conversation=conversation).first()
-        self.comment = dict(zip(statement_pks, range(len(statement_pks)), strict=True))
-        self.participant = dict(zip(participant_pks, range(len(participant_pks)), strict=True))
         if source is not None:
-            self.comment.update(zip(source.statement_pks, source.comment_ids, strict=True))
-            self.participant.update(zip(source.participant_pks, source.polis_pids, strict=True))
+            self.comment = dict(zip(source.statement_pks, source.comment_ids, strict=True))
+            self.participant = dict(zip(source.participant_pks, source.polis_pids, strict=True))
+            self.comment_offset = max(source.comment_ids, default=-1) + 1
+            self.participant_offset = max(source.polis_pids, default=-1) + 1
+
+    def of_comment(self, pk: int) -> int:
+        found = self.comment.get(pk)
+        return pk + self.comment_offset if found is None else found
+
+    def of_participant(self, pk: int) -> int:
+        found = self.participant.get(pk)
+        return pk + self.participant_offset if found is None else found
 
 
 def conversation_export_polis(
     *, conversation: Conversation, open_text: Callable[[str], object]
 ) -> None:
     """Write the five files through ``open_text(name)``, a context manager giving a text stream."""
-    statements = list(
-        Statement.objects.filter(conversation=conversation)
-        .order_by("pk")
-        .values_list("pk", "text", "submitted_at", "status", "author_id")
-    )
-    participant_pks = list(
-        Participant.objects.filter(conversation=conversation).order_by("pk").values_list("pk", flat=True)
-    )
-    ids = _Ids(conversation, [s[0] for s in statements], participant_pks)
     p_votes, s_votes, choices = votes_load(conversation_id=conversation.pk)
+    # Statements no resident ever saw stay out: pending ones, and those rejected before
+    # publication (no votes). Their texts may name a person or insult one (the reasons they were
+    # refused), and exports get published as open data. A statement rejected after it was voted
+    # on stays, marked moderated -1, as Polis lists it: its votes are in the vote log.
+    voted = set(np.unique(s_votes).tolist())
+    statements = [
+        row
+        for row in Statement.objects.filter(conversation=conversation)
+        .order_by("pk")
+        .values_list("pk", "text", "submitted_at", "status", "author_id", "origin", "is_meta")
+        if row[3] == Statement.Status.PUBLISHED or row[0] in voted
+    ]
+    ids = _Ids(conversation)
     run = run_latest_succeeded(conversation_id=conversation.pk)
     result = run_result(run) if run is not None else None
     group_of = result.group_map() if result is not None else {}
@@ -102,12 +126,12 @@ def conversation_export_polis(
     disagrees = np.bincount(s_idx[choices == -1], minlength=n_s)
     seen = np.bincount(s_idx, minlength=n_s)
     authored: dict[int, int] = {}
-    for *_x, author_id in statements:
+    for *_x, author_id, _origin, _meta in statements:
         if author_id is not None:
             authored[author_id] = authored.get(author_id, 0) + 1
 
     # Comments in Polis id order.
-    comment_order = sorted(range(n_s), key=lambda i: ids.comment[statements[i][0]])
+    comment_order = sorted(range(n_s), key=lambda i: ids.of_comment(statements[i][0]))
     with open_text("comments.csv") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(
@@ -119,20 +143,24 @@ def conversation_export_polis(
                 "agrees",
                 "disagrees",
                 "moderated",
+                "is-meta",
+                "is-seed",
                 "comment-body",
             ]
         )
         for i in comment_order:
-            pk, text, submitted_at, status, author_id = statements[i]
+            pk, text, submitted_at, status, author_id, origin, is_meta = statements[i]
             w.writerow(
                 [
                     _ms(submitted_at),
                     _polis_datetime(submitted_at),
-                    ids.comment[pk],
-                    ids.participant.get(author_id, "") if author_id else "",
+                    ids.of_comment(pk),
+                    ids.of_participant(author_id) if author_id else "",
                     int(agrees[i]),
                     int(disagrees[i]),
                     MODERATED[status],
+                    "true" if is_meta else "false",
+                    "true" if origin == Statement.Origin.SEED else "false",
                     spreadsheet_safe(text),  # read back by read_polis_export
                 ]
             )
@@ -150,8 +178,8 @@ def conversation_export_polis(
                 [
                     _ms(cast_at),
                     _polis_datetime(cast_at),
-                    ids.comment[statement_id],
-                    ids.participant[participant_id],
+                    ids.of_comment(statement_id),
+                    ids.of_participant(participant_id),
                     choice,
                 ]
             )
@@ -164,12 +192,12 @@ def conversation_export_polis(
     if len(p_votes):
         matrix[p_idx, column_of_statement[s_idx]] = np.where(choices == -1, 2, choices)
     cells = np.asarray(["0", "1", "-1", ""])
-    row_order = sorted(range(len(voters)), key=lambda r: ids.participant[int(voters[r])])
+    row_order = sorted(range(len(voters)), key=lambda r: ids.of_participant(int(voters[r])))
     with open_text("participants-votes.csv") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(
             ["participant", "xid", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree"]
-            + [ids.comment[statements[i][0]] for i in comment_order]
+            + [ids.of_comment(statements[i][0]) for i in comment_order]
         )
         for r in row_order:
             pk = int(voters[r])
@@ -177,7 +205,7 @@ def conversation_export_polis(
             group = group_of.get(pk)
             w.writerow(
                 [
-                    ids.participant[pk],
+                    ids.of_participant(pk),
                     # The column stays for Polis' layout but is always empty: an embedding site's
                     # xid may identify a person, and exports carry pseudonymous ids only.
                     "",
@@ -201,8 +229,10 @@ def conversation_export_polis(
             "total-disagrees",
             "total-passes",
         ]
-        for g in range(len(labels)):
-            letter = _group_letter(g)
+        # Named by the group's label, as participants-votes' group-id and the report name it:
+        # group-id 2 is group-c here and "Group C" in the report.
+        for label in labels:
+            letter = _group_letter(label)
             header += [
                 f"group-{letter}-votes",
                 f"group-{letter}-agrees",
@@ -214,7 +244,7 @@ def conversation_export_polis(
         for i in comment_order:
             pk, text, *_rest = statements[i]
             a, d, s = int(agrees[i]), int(disagrees[i]), int(seen[i])
-            row = [ids.comment[pk], spreadsheet_safe(text), s, a, d, s - a - d]
+            row = [ids.of_comment(pk), spreadsheet_safe(text), s, a, d, s - a - d]
             for g in range(len(labels)):
                 j = col.get(pk)
                 ga, gd, gs = (
@@ -231,7 +261,7 @@ def conversation_export_polis(
 
     with open_text("summary.csv") as f:
         w = csv.writer(f, lineterminator="\n")
-        commenters = len({a for *_x, a in statements if a is not None})
+        commenters = len({row[4] for row in statements if row[4] is not None})
         rows = [
             ("topic", spreadsheet_safe(conversation.title)),
             ("url", ""),
@@ -460,10 +490,11 @@ def conversation_import_polis(
                     text_fi=text,
                     text_key=key,
                     original_text=text,
-                    origin=Statement.Origin.PARTICIPANT,
+                    # A seed is the conversation owner's, not a resident's: Voxit's seeds have no author.
+                    origin=Statement.Origin.SEED if export.comment_is_seed[i] else Statement.Origin.PARTICIPANT,
                     status=status,
                     is_meta=bool(export.comment_is_meta[i]),
-                    author_id=participant_pk.get(author),
+                    author_id=None if export.comment_is_seed[i] else participant_pk.get(author),
                     submitted_at=when,
                     published_at=when if status == Statement.Status.PUBLISHED else None,
                     decided_at=when if status != Statement.Status.PENDING else None,

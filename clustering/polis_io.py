@@ -31,7 +31,7 @@ class PolisExport:
     """One conversation's export.
 
     Comments (C,): ``comment_ids``, ``comment_author_ids``, ``comment_moderated``
-    (1 accepted, 0 unmoderated, -1 rejected), ``comment_is_meta`` (bool; False in
+    (1 accepted, 0 unmoderated, -1 rejected), ``comment_is_meta`` and ``comment_is_seed`` (bool; False in
     the older layout), ``comment_bodies`` (list of str), ``comment_timestamps``
     (epoch ms, int64).
     Raw vote log (R,): ``log_timestamps`` (ms), ``log_comment_ids``,
@@ -48,6 +48,7 @@ class PolisExport:
     comment_author_ids: np.ndarray
     comment_moderated: np.ndarray
     comment_is_meta: np.ndarray
+    comment_is_seed: np.ndarray
     comment_bodies: list[str]
     comment_timestamps: np.ndarray
     log_timestamps: np.ndarray
@@ -70,21 +71,27 @@ class PolisExport:
         return len(self.log_timestamps) > 0
 
 
+def _shown(path: Path) -> str:
+    """A file named as the export names it (folder/file), not by where it was unpacked."""
+    return f"{path.parent.name}/{path.name}"
+
+
 def _open_rows(path: Path):
-    f = path.open(newline="", encoding="utf-8")
+    # utf-8-sig: a file saved as "CSV UTF-8" by Excel starts with a byte-order mark.
+    f = path.open(newline="", encoding="utf-8-sig")
     reader = csv.reader(f)
     try:
         header = next(reader)
     except StopIteration:
         f.close()
-        raise PolisExportError(f"{path}: empty file") from None
+        raise PolisExportError(f"{_shown(path)}: empty file") from None
     return f, [h.strip() for h in header], reader
 
 
 def _require(path: Path, header: list[str], needed: tuple[str, ...]) -> None:
     missing = [h for h in needed if h not in header]
     if missing:
-        raise PolisExportError(f"{path}: not a Polis export file (missing columns {', '.join(missing)})")
+        raise PolisExportError(f"{_shown(path)}: not a Polis export file (missing columns {', '.join(missing)})")
 
 
 def _int(value: str, default: int = 0) -> int:
@@ -99,7 +106,7 @@ def _read_comments(path: Path):
     with f:
         _require(path, header, ("comment-id", "moderated", "comment-body"))
         col = {h: i for i, h in enumerate(header)}
-        ids, authors, moderated, meta, bodies, stamps = [], [], [], [], [], []
+        ids, authors, moderated, meta, seed, bodies, stamps = [], [], [], [], [], [], []
         for row in reader:
             if not row:
                 continue
@@ -112,15 +119,21 @@ def _read_comments(path: Path):
                     if "is-meta" in col
                     else False
                 )
+                seed.append(
+                    row[col["is-seed"]].strip().lower() in ("1", "true", "t")
+                    if "is-seed" in col
+                    else False
+                )
                 bodies.append(spreadsheet_text(row[col["comment-body"]]))
                 stamps.append(_int(row[col["timestamp"]]) if "timestamp" in col else 0)
             except (IndexError, ValueError) as exc:
-                raise PolisExportError(f"{path}: malformed row {row[:3]!r}: {exc}") from None
+                raise PolisExportError(f"{_shown(path)}: malformed row {row[:3]!r}: {exc}") from None
     return (
         np.asarray(ids, dtype=np.int64),
         np.asarray(authors, dtype=np.int64),
         np.asarray(moderated, dtype=np.int8),
         np.asarray(meta, dtype=bool),
+        np.asarray(seed, dtype=bool),
         bodies,
         np.asarray(stamps, dtype=np.int64),
     )
@@ -146,7 +159,7 @@ def _read_vote_log(path: Path):
                 np.asarray(vote, dtype=np.int8),
             )
         except (IndexError, ValueError) as exc:
-            raise PolisExportError(f"{path}: malformed vote row: {exc}") from None
+            raise PolisExportError(f"{_shown(path)}: malformed vote row: {exc}") from None
 
 
 def _latest(ts, cid, vid, vote):
@@ -181,7 +194,7 @@ def _read_participants_votes(path: Path):
                         vc.append(comment_cols[j])
                         vx.append(int(float(cell)))
         except (IndexError, ValueError) as exc:
-            raise PolisExportError(f"{path}: malformed row: {exc}") from None
+            raise PolisExportError(f"{_shown(path)}: malformed row: {exc}") from None
     return (
         np.asarray(gp, dtype=np.int64),
         np.asarray(gid, dtype=np.int64),
@@ -203,7 +216,7 @@ def read_polis_export(folder: str | Path) -> PolisExport:
         raise PolisExportError(f"{folder}: no comments.csv, not a Polis export")
     if not votes_csv.is_file() and not pv_csv.is_file():
         raise PolisExportError(f"{folder}: neither votes.csv nor participants-votes.csv")
-    c_ids, c_auth, c_mod, c_meta, c_body, c_ts = _read_comments(comments)
+    c_ids, c_auth, c_mod, c_meta, c_seed, c_body, c_ts = _read_comments(comments)
     empty = np.empty(0, dtype=np.int64)
     gp, gid = empty, empty
     if pv_csv.is_file():
@@ -220,6 +233,7 @@ def read_polis_export(folder: str | Path) -> PolisExport:
         comment_author_ids=c_auth,
         comment_moderated=c_mod,
         comment_is_meta=c_meta,
+        comment_is_seed=c_seed,
         comment_bodies=c_body,
         comment_timestamps=c_ts,
         log_timestamps=ts,

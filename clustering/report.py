@@ -159,10 +159,16 @@ class Report:
         return self.latest is not None and self.latest.status == ClusteringRun.Status.RUNNING
 
 
+def _published_votes(conversation: Conversation):
+    """Votes on published statements: those on a statement since rejected, or on a withdrawn
+    one, are left out of the report's counts, as they are out of the math and the table."""
+    return Vote.objects.filter(conversation=conversation, statement__status=Statement.Status.PUBLISHED)
+
+
 def _totals(conversation: Conversation) -> dict[int, Split]:
     totals: dict[int, Split] = {}
     for statement_id, choice, n in (
-        Vote.objects.filter(conversation=conversation)
+        _published_votes(conversation)
         .values_list("statement_id", "choice")
         .annotate(n=Count("id"))
         .order_by()
@@ -293,7 +299,7 @@ def conversation_report(*, conversation: Conversation, top: int = 5) -> Report:
         latest=latest,
         result=result,
         participants=Participant.objects.filter(conversation=conversation).count(),
-        voters=Vote.objects.filter(conversation=conversation)
+        voters=_published_votes(conversation)
         .values("participant_id")
         .distinct()
         .count(),

