@@ -30,6 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, validate_slug
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -316,8 +318,11 @@ def _summary(folder: Path) -> dict[str, str]:
     path = folder / "summary.csv"
     if not path.is_file():
         return {}
-    with path.open(newline="", encoding="utf-8") as f:
-        return {row[0].strip(): spreadsheet_text(row[1]) for row in csv.reader(f) if len(row) >= 2}
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            return {row[0].strip(): spreadsheet_text(row[1]) for row in csv.reader(f) if len(row) >= 2}
+    except UnicodeDecodeError:
+        raise PolisImportError(f"{folder.name}/summary.csv: not UTF-8 text (save it as UTF-8)") from None
 
 
 def _validate(export: PolisExport) -> None:
@@ -386,6 +391,14 @@ def conversation_import_polis(
     _validate(export)
     summary = _summary(folder)
     slug = slug or slugify(folder.name)[:80] or "polis-import"
+    try:
+        validate_slug(slug)
+        MaxLengthValidator(80)(slug)
+    except ValidationError:
+        raise PolisImportError(
+            f"{slug!r} cannot be a conversation's address: use at most 80 letters a-z, digits, "
+            "hyphens and underscores."
+        ) from None
     if Conversation.objects.filter(slug=slug).exists():
         raise PolisImportError(
             f"a conversation with the address {slug!r} exists already; pass --slug."

@@ -206,7 +206,16 @@ def _read_participants_votes(path: Path):
 
 def read_polis_export(folder: str | Path) -> PolisExport:
     """Read one export folder; raises PolisExportError when it is not one."""
-    folder = Path(folder)
+    try:
+        return _read_polis_export(Path(folder))
+    except UnicodeDecodeError:
+        raise PolisExportError(
+            f"{Path(folder).name}: a file is not UTF-8 text (save the CSV files as UTF-8, "
+            "not as Unicode text or in a Windows code page)"
+        ) from None
+
+
+def _read_polis_export(folder: Path) -> PolisExport:
     if not folder.is_dir():
         raise PolisExportError(f"{folder}: not a directory")
     comments = folder / "comments.csv"

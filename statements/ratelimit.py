@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -261,6 +262,7 @@ _shared_counts = _SharedCounts()
 def local_counts_reset() -> None:
     """Forget this process's counters (tests: each starts with a fresh process's view)."""
     _shared_counts.reset()
+    _login_fallback.clear()
 
 
 def _count(key: str, window: int, now: float) -> tuple[int, int]:
@@ -445,34 +447,50 @@ def _login_keys(request, username: str) -> tuple[str, str]:
     )
 
 
+# While the shared cache (Redis) is down, failed logins are counted in the process instead: a
+# lockout then takes up to (processes x limit) attempts, but it still comes.
+_login_fallback = LocMemCache("voxit-login-fallback", {"MAX_ENTRIES": 100_000})
+
+
+def _login_cache_call(method: str, *args, **kwargs):
+    try:
+        return getattr(cache, method)(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - the cache being down must not open the door
+        logger.warning("Login-throttle cache unavailable; counting in this process", exc_info=True)
+        return getattr(_login_fallback, method)(*args, **kwargs)
+
+
 def login_locked_out(request, username: str) -> bool:
     limit = settings.LOGIN_FAILURES_LIMIT
     if limit <= 0:
         return False
     user_key, address_key = _login_keys(request, username)
-    try:
-        values = cache.get_many([user_key, address_key])
-    except Exception:  # noqa: BLE001
-        logger.warning("Login-throttle cache unavailable", exc_info=True)
-        return False
+    values = _login_cache_call("get_many", [user_key, address_key])
+    if not values:  # the shared cache may have come back: what was counted meanwhile counts
+        values = _login_fallback.get_many([user_key, address_key])
     return values.get(user_key, 0) >= limit or values.get(address_key, 0) >= limit * 10
+
+
+def _login_count(key: str, timeout: int) -> None:
+    try:
+        if not cache.add(key, 1, timeout=timeout):
+            cache.incr(key)
+    except Exception:  # noqa: BLE001
+        logger.warning("Login-throttle cache unavailable; counting in this process", exc_info=True)
+        if not _login_fallback.add(key, 1, timeout=timeout):
+            _login_fallback.incr(key)
 
 
 def login_failed(request, username: str) -> None:
     timeout = settings.LOGIN_LOCKOUT_MINUTES * 60
     for key in _login_keys(request, username):
-        try:
-            if not cache.add(key, 1, timeout=timeout):
-                cache.incr(key)
-        except Exception:  # noqa: BLE001
-            logger.warning("Login-throttle cache unavailable", exc_info=True)
+        _login_count(key, timeout)
 
 
 def login_succeeded(request, username: str) -> None:
-    try:
-        cache.delete(_login_keys(request, username)[0])
-    except Exception:  # noqa: BLE001
-        logger.warning("Login-throttle cache unavailable", exc_info=True)
+    key = _login_keys(request, username)[0]
+    _login_fallback.delete(key)
+    _login_cache_call("delete", key)
 
 
 def login_lockout_message() -> str:

@@ -1,15 +1,40 @@
-"""gunicorn settings; every value can be overridden with GUNICORN_* environment variables."""
+"""gunicorn settings; the values read below can be set with GUNICORN_* environment variables
+(or in the .env file beside manage.py, as every other setting)."""
 
-import multiprocessing
+import math
 import os
+from pathlib import Path
+
+import environ
 
 from voxit import gunicorn_worker
+
+# The settings read .env only when the app loads, after this file: read it here too, so that
+# GUNICORN_* there count (a variable set in the environment still wins).
+_env_file = Path(__file__).resolve().parent.parent / ".env"
+if _env_file.exists():
+    environ.Env.read_env(str(_env_file))
+
+
+def _cores() -> int:
+    """Cores this process may use: its CPU affinity, and a container's CPU limit (cgroup v2
+    cpu.max) when one is set; multiprocessing.cpu_count() counts the host's."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
+
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # One process per core with a few threads each: measured with `python -m bench.load` on 2 cores,
 # 2 × 4 carried the most votes with the shortest tail; more threads per process mostly wait for
 # each other's GIL, more processes mostly compete for the same cores.
-workers = int(os.environ.get("GUNICORN_WORKERS") or multiprocessing.cpu_count())
+# Each thread holds a PostgreSQL connection: workers x threads must stay below max_connections.
+workers = int(os.environ.get("GUNICORN_WORKERS") or _cores())
 threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 # gthread's threads, without its two hand-overs per request (voxit/gunicorn_worker.py): measured
 # with `python -m bench.load`, 7-10 % less CPU per vote. Linux only; gthread elsewhere.

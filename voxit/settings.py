@@ -5,6 +5,9 @@ With nothing set, Voxit runs on SQLite in ``data/`` with background work done in
 to a real broker with Celery workers. A malformed value fails loudly at start.
 """
 
+import logging
+import os
+import warnings
 from pathlib import Path
 
 import environ
@@ -16,6 +19,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env(
     DEBUG=(bool, False),
     SECRET_KEY=(str, ""),
+    SECRET_KEY_FALLBACKS=(list, []),
     ALLOWED_HOSTS=(list, ["127.0.0.1", "localhost"]),
     CSRF_TRUSTED_ORIGINS=(list, []),
     DATABASE_URL=(str, f"sqlite:///{BASE_DIR / 'data' / 'voxit.sqlite3'}"),
@@ -36,6 +40,7 @@ env = environ.Env(
     SITE_URL=(str, ""),
     MODERATION_DIGEST_MINUTES=(int, 60),
     RECLUSTER_SWEEP_MINUTES=(int, 2),
+    RECLUSTER_DELAY_SECONDS=(float, 2.0),
     RECLUSTER_IN_PROCESS=(str, "thread"),
     LOG_LEVEL=(str, "INFO"),
     DATABASE_HEALTH_CHECKS=(bool, True),
@@ -53,6 +58,30 @@ env_file = BASE_DIR / ".env"
 if env_file.exists():
     environ.Env.read_env(str(env_file))
 
+# django-environ reads any word but a "true" one as false, and a bad number or URL surfaces as a
+# traceback that does not name the variable: check every value set, and name the one at fault.
+_NO_WORDS = ("false", "off", "no", "n", "0", "")
+for _name, (_cast, _default) in env.scheme.items():
+    _raw = os.environ.get(_name)
+    if _raw is None:
+        continue
+    if _cast is bool and _raw.strip().lower() not in (*environ.Env.BOOLEAN_TRUE_STRINGS, *_NO_WORDS):
+        raise ImproperlyConfigured(f"{_name}={_raw!r} is not a yes/no value: set it to true or false.")
+    if _cast in (int, float):
+        try:
+            _number = _cast(_raw)
+        except ValueError:
+            raise ImproperlyConfigured(f"{_name}={_raw!r} is not a number.") from None
+        if _number < 0 and _name != "RECLUSTER_WORKER_NICENESS":
+            raise ImproperlyConfigured(f"{_name}={_raw!r} cannot be negative (0 turns a limit or schedule off).")
+for _name in ("REDIS_URL", "CELERY_BROKER_URL"):
+    _raw = os.environ.get(_name, "").strip()
+    if _raw and not _raw.startswith(("redis://", "rediss://", "unix://")):
+        # The value is not repeated: a URL may carry a password.
+        raise ImproperlyConfigured(f"{_name} is not a Redis URL (redis://host:6379/0).")
+if env("LOG_LEVEL").upper() not in logging.getLevelNamesMapping():
+    raise ImproperlyConfigured(f"LOG_LEVEL={env('LOG_LEVEL')!r}: use DEBUG, INFO, WARNING or ERROR.")
+
 DEBUG = env("DEBUG")
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
@@ -61,6 +90,9 @@ if not SECRET_KEY:
             "SECRET_KEY is not set. Set it in the environment (or set DEBUG=true for local development)."
         )
     SECRET_KEY = "insecure-development-key-only-for-debug"
+# Rotating SECRET_KEY: list the old key here for a while, or every resident's signed participant
+# cookie stops being recognised (they would start again as new participants) and staff are logged out.
+SECRET_KEY_FALLBACKS = env("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
@@ -114,7 +146,17 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db_url("DATABASE_URL")}
+try:
+    with warnings.catch_warnings():  # django-environ's warning would print the URL, password and all
+        warnings.simplefilter("ignore")
+        DATABASES = {"default": env.db_url("DATABASE_URL")}
+    DATABASES["default"]["ENGINE"]
+except (KeyError, ValueError):
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not a database URL "
+        "(postgres://user:password@host:5432/name, or sqlite:///path); "
+        "a password with @ : / # ? or % must be percent-encoded"
+    ) from None
 DATABASES["default"]["CONN_MAX_AGE"] = env("DATABASE_CONN_MAX_AGE")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -322,16 +364,29 @@ if MODERATION_DIGEST_ENABLED and MODERATION_DIGEST_MINUTES > 0:
         "task": "moderation.digest",
         "schedule": MODERATION_DIGEST_MINUTES * 60,
     }
-# Safety net for lost recompute triggers (e.g. Redis was down when a vote came in).
-CELERY_BEAT_SCHEDULE["recluster-sweep"] = {
-    "task": "clustering.recluster_sweep",
-    "schedule": RECLUSTER_SWEEP_MINUTES * 60,
-}
-RECLUSTER_DELAY_SECONDS = 2.0  # debounce: a burst of votes becomes one run
+# Safety net for lost recompute triggers (e.g. Redis was down when a vote came in); 0 turns it off.
+if RECLUSTER_SWEEP_MINUTES > 0:
+    CELERY_BEAT_SCHEDULE["recluster-sweep"] = {
+        "task": "clustering.recluster_sweep",
+        "schedule": RECLUSTER_SWEEP_MINUTES * 60,
+    }
+# Debounce: a burst of votes becomes one run, this long after the first of them.
+RECLUSTER_DELAY_SECONDS = max(env("RECLUSTER_DELAY_SECONDS"), 0.0)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d: %(message)s"},
+        # A request for a host not in ALLOWED_HOSTS (scanners send many): one line, no traceback.
+        "brief": {"()": "voxit.log.BriefFormatter", "format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "line"},
+        "brief": {"class": "logging.StreamHandler", "formatter": "brief"},
+    },
+    "loggers": {
+        "django.security.DisallowedHost": {"handlers": ["brief"], "level": "WARNING", "propagate": False},
+    },
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL").upper()},
 }

@@ -198,3 +198,44 @@ def test_report_counts_only_votes_on_published_statements(db, django_user_model)
 @pytest.fixture(autouse=True)
 def _no_celery(settings):
     settings.CELERY_ENABLED = False
+
+
+@pytest.mark.parametrize("slug", ["bad slug!", "ääkkönen", "x" * 81])
+def test_an_import_address_that_cannot_be_one_is_refused_before_anything_is_written(db, slug):
+    from django.core.management import CommandError, call_command
+
+    folder = POLIS_OPEN / "london.youth.policing"
+    require(folder.is_dir(), f"needs the openData folder {folder} (set VOXIT_SHARED_DATA)")
+    before = Statement.objects.count()
+    with pytest.raises(CommandError, match="cannot be a conversation's address"):
+        call_command("import_polis", str(folder), "--slug", slug, "--no-recluster", "--quiet-progress")
+    assert Statement.objects.count() == before
+
+
+def test_a_file_that_is_not_utf8_is_refused_with_a_message(db, tmp_path):
+    from clustering.polis import PolisImportError
+
+    source = POLIS_OPEN / "london.youth.policing"
+    require(source.is_dir(), f"needs the openData folder {source} (set VOXIT_SHARED_DATA)")
+    folder = tmp_path / "utf16"
+    shutil.copytree(source, folder)
+    (folder / "comments.csv").write_bytes((source / "comments.csv").read_text(encoding="utf-8").encode("utf-16"))
+    with pytest.raises(PolisImportError, match="not UTF-8 text"):
+        conversation_import_polis(folder=folder, slug="utf16")
+
+
+def test_export_command_refuses_a_file_as_its_folder(db, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    make_conversation("to-a-file")
+    target = tmp_path / "a-file"
+    target.write_text("not a folder")
+    with pytest.raises(CommandError, match="Cannot write the export"):
+        call_command("export_polis", "to-a-file", str(target))
+
+
+def test_retention_command_refuses_negative_days(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="cannot be negative"):
+        call_command("expire_participant_links", "--days", "-5")

@@ -259,6 +259,29 @@ def test_limits_fail_open_when_redis_is_down(conversation):
     assert [vote(resident, conversation, s).status_code for s in statements] == [201, 201, 201]
 
 
+@override_settings(
+    LOGIN_FAILURES_LIMIT=3,
+    LOGIN_LOCKOUT_MINUTES=15,
+    CACHES={
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    },
+)
+def test_failed_logins_still_lock_out_while_the_cache_is_down(db):
+    """Password guessing does not get unlimited tries by waiting for Redis to fail."""
+    make_user("moderator2", moderator=True)
+    client = browser()
+    for _attempt in range(3):
+        response = client.post("/accounts/login/", {"username": "moderator2", "password": "wrong"})
+        assert response.status_code == 200
+    locked = client.post("/accounts/login/?lang=en", {"username": "moderator2", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
 @override_settings(LOGIN_FAILURES_LIMIT=3, LOGIN_LOCKOUT_MINUTES=15)
 def test_repeated_failed_logins_lock_the_account_out_for_that_address(db):
     make_user("moderator1", moderator=True)

@@ -19,5 +19,9 @@ class Command(BaseCommand):
         conversation = Conversation.objects.filter(slug=slug).first()
         if conversation is None:
             raise CommandError(f"No conversation with the address {slug!r}.")
-        for path in conversation_export_polis_dir(conversation=conversation, directory=directory):
+        try:
+            written = conversation_export_polis_dir(conversation=conversation, directory=directory)
+        except (FileExistsError, NotADirectoryError, PermissionError) as error:
+            raise CommandError(f"Cannot write the export into {directory!r}: {error.strerror}.") from None
+        for path in written:
             self.stdout.write(str(path))

@@ -6,6 +6,7 @@ Votes go in with COPY on PostgreSQL (bulk_create elsewhere), then one recompute 
 timings are printed. Prints figures; it is a benchmark, not a test.
 """
 
+import argparse
 import io
 import time
 
@@ -21,12 +22,19 @@ from clustering.services import conversation_recluster
 from statements.models import Conversation, Participant, Statement, Vote
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
 class Command(BaseCommand):
     help = "Load a synthetic conversation (planted groups) and time one recompute."
 
     def add_arguments(self, parser):
-        parser.add_argument("--participants", type=int, default=100_000)
-        parser.add_argument("--statements", type=int, default=300)
+        parser.add_argument("--participants", type=_positive, default=100_000)
+        parser.add_argument("--statements", type=_positive, default=300)
         parser.add_argument("--votes-per-participant", type=float, default=60)
         parser.add_argument("--groups", type=int, default=3)
         parser.add_argument("--slug", default=None)

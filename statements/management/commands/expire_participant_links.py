@@ -1,7 +1,7 @@
 """Apply the retention rule now: unlink browsers from participants of long-closed conversations."""
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from statements.privacy import participant_links_expire
 
@@ -16,6 +16,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, days, **options):
         days = settings.PARTICIPANT_LINK_RETENTION_DAYS if days is None else days
+        if days < 0:
+            raise CommandError("--days cannot be negative: it counts days since a conversation closed.")
         count = participant_links_expire(days=days)
         self.stdout.write(
             f"Unlinked {count} participants from their browsers (conversations closed over {days} days ago)."
