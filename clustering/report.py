@@ -76,6 +76,7 @@ class Split:
 class StatementRow:
     pk: int
     text: str
+    lang: str  # of ``text``, for its lang attribute ("" when not known)
     status: str
     status_label: str
     is_meta: bool
@@ -197,13 +198,14 @@ def conversation_report(*, conversation: Conversation, top: int = 5) -> Report:
     rows: dict[int, StatementRow] = {}
     language = (translation.get_language() or "fi")[:2]
     translated = f"text_{language}" if language in LANGUAGE_CODES else "text"
-    for pk, text, in_language, status, is_meta in Statement.objects.filter(
+    for pk, text, in_language, text_fi, status, is_meta in Statement.objects.filter(
         conversation=conversation
-    ).values_list("pk", "text", translated, "status", "is_meta"):
+    ).values_list("pk", "text", translated, "text_fi", "status", "is_meta"):
         rows[pk] = StatementRow(
             pk=pk,
             # The reader's language where the statement has that translation, as residents see it.
             text=in_language or text,
+            lang=(language if in_language else ("fi" if text_fi and text_fi == text else "")),
             status=status,
             status_label=str(status_labels.get(status, status)),
             is_meta=is_meta,

@@ -74,8 +74,13 @@ class ReverseForm(RejectionFields):
     )
 
 
+class _ConversationChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.title  # in the reader's language where the conversation has it
+
+
 class LogFilterForm(forms.Form):
-    conversation = forms.ModelChoiceField(
+    conversation = _ConversationChoiceField(
         label=_("Conversation"),
         queryset=Conversation.objects.order_by("-opens_at"),
         to_field_name="slug",

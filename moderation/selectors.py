@@ -110,6 +110,22 @@ def _pending(conversation: Conversation | None):
     return queryset
 
 
+def statement_next_pending(*, statement: Statement) -> int | None:
+    """The id of the pending statement after ``statement`` in its conversation's queue (oldest
+    first), or None."""
+    return (
+        Statement.objects.pending()
+        .filter(conversation_id=statement.conversation_id)
+        .filter(
+            Q(submitted_at__gt=statement.submitted_at)
+            | Q(submitted_at=statement.submitted_at, id__gt=statement.pk)
+        )
+        .order_by("submitted_at", "id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
 def similar_statements_for(
     *,
     conversation: Conversation,

@@ -117,7 +117,23 @@ def _keep_draft(request, statement, error, back: str) -> None:
         "duplicate_of": post.get("duplicate_of", ""),
         "explanation": post.get("explanation", ""),
         "error": str(error),
+        "invalid": _invalid_field(post),
     }
+
+
+def _invalid_field(post) -> str | None:
+    """The field a refused decision most likely failed on, for the queue to mark it invalid and
+    tie the message to it (aria-describedby)."""
+    if post.get("decision") == "approve":
+        return "text" if "text" in post else None
+    reason = post.get("reason", "")
+    if not reason:
+        return "reason"
+    if reason == "duplicate":
+        return "duplicate"
+    if reason == "other" and not post.get("explanation", "").strip():
+        return "explanation"
+    return None
 
 
 def _draft_for(request, key: str = _DRAFT_KEY) -> dict | None:
@@ -183,7 +199,10 @@ def decide(request, statement_id):
         _("Statement #%(id)s: %(action)s.")
         % {"id": statement.pk, "action": action.get_action_display()},
     )
-    return HttpResponseRedirect(back)
+    # On to the statement that came after it in the queue (oldest first), not the top of the
+    # page: a keyboard or screen-reader user goes on from there.
+    following = selectors.statement_next_pending(statement=statement)
+    return HttpResponseRedirect(f"{back}#statement-{following}" if following else back)
 
 
 @require_POST

@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -35,6 +37,14 @@ class ConversationAdmin(admin.ModelAdmin):
         (_("Settings"), {"fields": ["allow_submissions", "max_statement_length", "show_results"]}),
     ]
     change_form_template = "admin/statements/conversation/change_form.html"
+    # One labelled date-and-time input per field (the browser's own picker, no JavaScript needed),
+    # instead of the admin's split date and time boxes, whose "Date:"/"Time:" are not labels.
+    formfield_overrides = {
+        models.DateTimeField: {
+            "form_class": forms.DateTimeField,
+            "widget": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
+    }
 
     change_list_template = "admin/statements/conversation/change_list.html"
 

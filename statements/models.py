@@ -288,6 +288,16 @@ class Statement(models.Model):
             return "fi"
         return ""
 
+    @property
+    def text_language(self) -> str:
+        """The language of ``text`` (the wording as published, shown to moderators), for its
+        ``lang`` attribute; "" (unknown) when it is none of the recorded translations."""
+        for language in LANGUAGE_CODES:
+            value = getattr(self, f"text_{language}", "")
+            if value and value == self.text:
+                return language
+        return ""
+
 
 class Vote(models.Model):
     """A participant's current answer to one statement. Earlier answers live in VoteLog."""

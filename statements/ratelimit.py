@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -312,6 +313,15 @@ def check(request, action: str, *, participant_key: str | None = None) -> None:
     counts = _shared_counts.count(keys) if action == "vote" and _redis() is not None else _count_many(keys)
     for (limit, _key), (count, retry_after) in zip(checks, counts, strict=True):
         if count > limit.allowed:
+            if action == "statement":  # an hour's limit: "wait a moment" would not be true
+                if limit is per_participant:
+                    message = _("You have sent as many statements as can be sent in an hour.")
+                else:
+                    message = _(
+                        "So many statements have been sent from this network in the last hour "
+                        "that more cannot be taken now."
+                    )
+                raise RateLimited(message, retry_after=retry_after)
             raise RateLimited(retry_after=retry_after)
 
 
@@ -529,7 +539,10 @@ class RequestBodyLimitMiddleware:
             if wants_json(request):
                 response = JsonResponse({"code": "too_large", "detail": message}, status=413)
             else:
-                response = render(request, "errors/413.html", {"message": message}, status=413)
+                # Back to the conversation the resident was in (the URL is not resolved yet here).
+                found = re.match(r"^/c/([-a-zA-Z0-9_]+)/", request.path)
+                context = {"message": message, "slug": found.group(1) if found else None}
+                response = render(request, "errors/413.html", context, status=413)
             if not request.META.get("SERVER_SOFTWARE", "").startswith("WSGIServer/"):
                 # gunicorn then closes the connection instead of reading the refused body to
                 # its end. Django's development server (``make run``) reads it itself and, as

@@ -14,3 +14,13 @@ def percent(value) -> str:
         return ""
     language = (translation.get_language() or "fi")[:2]
     return f"{value}%" if language == "en" else f"{value}\u00a0%"
+
+
+@register.filter
+def path_without_lang(request) -> str:
+    """The page's path with its query (filters, sort, page) but without ``lang``: the language
+    switch returns there, and a ``?lang=`` left in it would undo the switch."""
+    query = request.GET.copy()
+    query.pop("lang", None)
+    encoded = query.urlencode()
+    return f"{request.path}?{encoded}" if encoded else request.path

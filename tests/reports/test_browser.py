@@ -126,3 +126,41 @@ def test_staff_pages_have_no_serious_accessibility_problems(live_server, chromiu
         if violations
     }
     assert not found, found
+
+
+def test_staff_pages_fit_a_phone_and_the_admin_forms_are_labelled(live_server, chromium_path, staff_user):
+    """At 360 px the report's agreement bars stay one line of bar and one of text (three columns
+    made each hundreds of pixels tall), the moderation dashboard does not scroll sideways, and
+    axe finds nothing serious on the conversation form and the import page."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.axe import serious_violations
+
+    staff_user.is_superuser = True  # may add conversations and import exports
+    staff_user.save()
+    conversation = make_voted_conversation(80, slug="puhelin")
+    services.conversation_recluster(conversation_id=conversation.pk)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 360, "height": 740})
+            page.goto(live_server.url + "/accounts/login/")
+            page.fill("#id_username", "staff")
+            page.fill("#id_password", "pw-staff-123")
+            page.click("form:has(#id_password) button[type=submit]")
+            page.wait_for_url("**/moderation/")
+            overflow = "document.scrollingElement.scrollWidth - window.innerWidth"
+            assert page.evaluate(overflow) <= 0
+            page.goto(live_server.url + f"/reports/{conversation.slug}/")
+            heights = page.eval_on_selector_all(".split", "els => els.map(e => e.getBoundingClientRect().height)")
+            assert heights and max(heights) < 80, max(heights)
+            assert page.evaluate(overflow) <= 0
+            problems = {}
+            for path in ("/admin/statements/conversation/add/", "/admin/statements/conversation/import-polis/"):
+                page.set_viewport_size({"width": 1280, "height": 900})
+                assert page.goto(live_server.url + path).status == 200
+                problems[path] = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in serious_violations(page)]
+        finally:
+            browser.close()
+    assert not any(problems.values()), problems

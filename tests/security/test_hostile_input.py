@@ -222,6 +222,8 @@ def test_a_ten_megabyte_body_is_refused_with_a_message_not_read(conversation):
     )
     assert page.status_code == 413
     assert "<h1>" in page.content.decode()
+    # Its link goes back to the conversation the resident was writing in.
+    assert f'href="/c/{conversation.slug}/"' in page.content.decode()
     # Multipart (as a file upload would be) is held to the same limit on every resident page,
     # answered before Django reads the body (only the admin's seed upload is exempt).
     for path in (f"/c/{conversation.slug}/statements/new/", f"/c/{conversation.slug}/vote/", "/i18n/setlang/"):

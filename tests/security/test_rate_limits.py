@@ -17,6 +17,13 @@ SLOW_DOWN = {
     "fi": "Etenet nopeammin kuin ehdimme ottaa vastaan. Odota hetki ja yritä uudelleen.",
     "sv": "Du går fortare än vi hinner ta emot. Vänta en stund och försök igen.",
 }
+HOURS_STATEMENTS = {
+    "fi": "Olet lähettänyt tunnin aikana niin monta väitettä kuin voi lähettää.",
+    "sv": "Du har skickat så många påståenden som kan skickas på en timme.",
+}
+NETWORKS_STATEMENTS = {
+    "fi": "Tästä verkosta on lähetetty tunnin aikana niin monta väitettä, ettei enempää voida nyt ottaa vastaan.",
+}
 TOO_MANY_REQUESTS = {"fi": "Liian monta pyyntöä", "sv": "För många begäranden"}
 TRY_AGAIN_IN_MINUTES = {
     "fi": r"Voit yrittää uudelleen (\d+) minuutin kuluttua\.",
@@ -123,7 +130,7 @@ def test_the_statement_form_answers_429_with_a_page_in_the_residents_language(
     assert page.status_code == 429
     assert page["Content-Language"] == language
     html = page.content.decode()
-    assert SLOW_DOWN[language] in html
+    assert HOURS_STATEMENTS[language] in html
     assert TOO_MANY_REQUESTS[language] in html
     # How long to wait, the unsent text to copy, and the way back to the conversation.
     minutes = re.search(TRY_AGAIN_IN_MINUTES[language], html)
@@ -133,7 +140,7 @@ def test_the_statement_form_answers_429_with_a_page_in_the_residents_language(
     # The statement API speaks the same language.
     refused = submit(resident, conversation, "Night buses to the islands")
     assert refused.status_code == 429
-    assert refused.json()["detail"] == SLOW_DOWN[language]
+    assert refused.json()["detail"] == HOURS_STATEMENTS[language]
     assert stored_texts(conversation) == ["More benches in the park"]
 
 
@@ -151,8 +158,11 @@ def test_submission_limit_per_participant_in_api_and_form(conversation):
         post_json(resident, api("statements", conversation), {"text": "A third idea"}).status_code
         == 429
     )
-    page = resident.post(f"/c/{conversation.slug}/statements/new/", {"text": "A fourth idea"})
+    page = resident.post(f"/c/{conversation.slug}/statements/new/?lang=en", {"text": "A fourth idea"})
     assert page.status_code == 429
+    # An hour's limit: the page says so, not "wait a moment".
+    assert "as many statements as can be sent in an hour" in page.content.decode()
+    assert "Wait a moment" not in page.content.decode()
     assert Statement.objects.pending().count() == 2
 
 
@@ -204,11 +214,11 @@ def test_the_address_limit_on_submission_counts_every_browser_from_that_address(
     refused = submit(browser(), conversation, "Cheaper tickets for students")
     assert refused.status_code == 429
     assert refused.json()["code"] == "rate_limited"
-    assert refused.json()["detail"] == SLOW_DOWN["fi"]
+    assert refused.json()["detail"] == NETWORKS_STATEMENTS["fi"]
     assert int(refused["Retry-After"]) > 0
     page = submit_form(browser(), conversation, "A sauna by the sea")
     assert page.status_code == 429
-    assert SLOW_DOWN["fi"] in page.content.decode()
+    assert NETWORKS_STATEMENTS["fi"] in page.content.decode()
     # What the first three sent is kept, and nothing of the refused ones.
     assert stored_texts(conversation) == sorted(first)
     # A resident at another address is not affected.

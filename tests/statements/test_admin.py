@@ -34,12 +34,9 @@ def conversation_form(**overrides):
         "title_en": "Parks",
         "question_en": "What in the parks?",
         "description_en": "",
-        "opens_at_0": "2026-01-19",
-        "opens_at_1": "09:00:00",
-        "closes_at_0": "2026-02-01",
-        "closes_at_1": "23:59:00",
-        "submissions_close_at_0": "2026-01-25",
-        "submissions_close_at_1": "23:59:00",
+        "opens_at": "2026-01-19T09:00",
+        "closes_at": "2026-02-01T23:59",
+        "submissions_close_at": "2026-01-25T23:59",
         "allow_submissions": "on",
         "max_statement_length": "140",
     }
@@ -63,9 +60,9 @@ def test_staff_creates_a_conversation_with_three_languages_and_a_window(staff):
 @pytest.mark.parametrize(
     "overrides,field,message",
     [
-        ({"closes_at_0": "2026-01-18"}, "closes_at", "The conversation must close after it opens."),
+        ({"closes_at": "2026-01-18T23:59"}, "closes_at", "The conversation must close after it opens."),
         (
-            {"submissions_close_at_0": "2026-02-02"},
+            {"submissions_close_at": "2026-02-02T23:59"},
             "submissions_close_at",
             "New statements must stop being accepted after the conversation opens",
         ),
@@ -256,3 +253,15 @@ def test_a_moderator_sent_to_the_login_by_the_admin_is_told_why(client, db):
     # Back to the login page from a page the account may open: nothing to say.
     back = client.get(reverse("login") + "?lang=en&next=/moderation/").content.decode()
     assert "You are logged in as" not in back
+
+
+def test_the_schedule_fields_are_single_labelled_date_and_time_inputs(staff):
+    """Each time is one input its label names (the split date and time boxes had no labels)."""
+    page = staff.get(reverse("admin:statements_conversation_add")).content.decode()
+    for name in ("opens_at", "closes_at", "submissions_close_at"):
+        assert re.search(rf'<label[^>]*for="id_{name}"', page), name
+        assert re.search(rf'<input type="datetime-local" name="{name}"[^>]*id="id_{name}"', page), name
+    staff.post(reverse("admin:statements_conversation_add"), conversation_form())
+    conversation = Conversation.objects.get(slug="parks-2026")
+    change = staff.get(reverse("admin:statements_conversation_change", args=[conversation.pk])).content.decode()
+    assert 'value="2026-01-19T09:00"' in change
