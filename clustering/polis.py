@@ -101,9 +101,16 @@ class _Ids:
 
 
 def conversation_export_polis(
-    *, conversation: Conversation, open_text: Callable[[str], object]
+    *, conversation: Conversation, open_text: Callable[[str], object], excel: bool = False
 ) -> None:
-    """Write the five files through ``open_text(name)``, a context manager giving a text stream."""
+    """Write the five files through ``open_text(name)``, a context manager giving a text stream.
+
+    ``excel``: semicolons and CRLF line ends, as Finnish and Swedish Excel open a CSV file by a
+    double click (the stream should then write a byte-order mark, for the ä and ö); for
+    spreadsheets, not for Polis tools or the import, which read the standard commas."""
+
+    def writer(f):
+        return csv.writer(f, delimiter=";", lineterminator="\r\n") if excel else csv.writer(f, lineterminator="\n")
     p_votes, s_votes, choices = votes_load(conversation_id=conversation.pk)
     # Statements no resident ever saw stay out: pending ones, and those rejected before
     # publication (no votes). Their texts may name a person or insult one (the reasons they were
@@ -135,7 +142,7 @@ def conversation_export_polis(
     # Comments in Polis id order.
     comment_order = sorted(range(n_s), key=lambda i: ids.of_comment(statements[i][0]))
     with open_text("comments.csv") as f:
-        w = csv.writer(f, lineterminator="\n")
+        w = writer(f)
         w.writerow(
             [
                 "timestamp",
@@ -168,7 +175,7 @@ def conversation_export_polis(
             )
 
     with open_text("votes.csv") as f:
-        w = csv.writer(f, lineterminator="\n")
+        w = writer(f)
         w.writerow(["timestamp", "datetime", "comment-id", "voter-id", "vote"])
         log = (
             VoteLog.objects.filter(conversation=conversation)
@@ -196,7 +203,7 @@ def conversation_export_polis(
     cells = np.asarray(["0", "1", "-1", ""])
     row_order = sorted(range(len(voters)), key=lambda r: ids.of_participant(int(voters[r])))
     with open_text("participants-votes.csv") as f:
-        w = csv.writer(f, lineterminator="\n")
+        w = writer(f)
         w.writerow(
             ["participant", "xid", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree"]
             + [ids.of_comment(statements[i][0]) for i in comment_order]
@@ -221,7 +228,7 @@ def conversation_export_polis(
             )
 
     with open_text("comment-groups.csv") as f:
-        w = csv.writer(f, lineterminator="\n")
+        w = writer(f)
         labels = result.group_labels.tolist() if result is not None else []
         header = [
             "comment-id",
@@ -262,7 +269,7 @@ def conversation_export_polis(
             w.writerow(row)
 
     with open_text("summary.csv") as f:
-        w = csv.writer(f, lineterminator="\n")
+        w = writer(f)
         commenters = len({row[4] for row in statements if row[4] is not None})
         rows = [
             ("topic", spreadsheet_safe(conversation.title)),
@@ -296,7 +303,9 @@ def conversation_export_polis_dir(
     return written
 
 
-def conversation_export_polis_zip(*, conversation: Conversation, fileobj) -> None:
+def conversation_export_polis_zip(*, conversation: Conversation, fileobj, excel: bool = False) -> None:
+    """The export as a zip of one folder; ``excel``: the spreadsheet variant (semicolons, with a
+    byte-order mark), see :func:`conversation_export_polis`."""
     folder = f"{conversation.slug}/"
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED) as archive:
 
@@ -304,11 +313,11 @@ def conversation_export_polis_zip(*, conversation: Conversation, fileobj) -> Non
         def open_text(name):
             with (
                 archive.open(folder + name, "w") as raw,
-                io.TextIOWrapper(raw, encoding="utf-8", newline="") as f,
+                io.TextIOWrapper(raw, encoding="utf-8-sig" if excel else "utf-8", newline="") as f,
             ):
                 yield f
 
-        conversation_export_polis(conversation=conversation, open_text=open_text)
+        conversation_export_polis(conversation=conversation, open_text=open_text, excel=excel)
 
 
 # -- import ----------------------------------------------------------------------------------

@@ -104,13 +104,14 @@ def report_recompute(request, slug):
 @report_viewer_required
 def report_export(request, slug):
     conversation = get_object_or_404(Conversation, slug=slug)
+    excel = request.GET.get("excel") == "1"
     spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
-    conversation_export_polis_zip(conversation=conversation, fileobj=spool)
+    conversation_export_polis_zip(conversation=conversation, fileobj=spool, excel=excel)
     spool.seek(0)
     return FileResponse(
         spool,
         as_attachment=True,
-        filename=f"{conversation.slug}-polis-export.zip",
+        filename=f"{conversation.slug}-polis-export{'-excel' if excel else ''}.zip",
         content_type="application/zip",
     )
 

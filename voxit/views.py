@@ -21,6 +21,22 @@ from statements import ratelimit
 logger = logging.getLogger(__name__)
 
 
+_migrated = False
+
+
+def _unapplied_migrations() -> int:
+    """How many migrations the database lacks (0 once found complete: then not asked again)."""
+    global _migrated
+    if _migrated:
+        return 0
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    missing = len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+    _migrated = missing == 0
+    return missing
+
+
 @never_cache
 @require_GET
 def health(request):
@@ -32,7 +48,12 @@ def health(request):
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        checks["database"] = "ok"
+        # A database that answers but was never migrated (or is behind this release) serves
+        # nothing but errors: not healthy.
+        missing = _unapplied_migrations()
+        if missing:
+            logger.warning("Health check: %d migrations are not applied (run manage.py migrate)", missing)
+        checks["database"] = "not migrated" if missing else "ok"
     except Exception as error:  # noqa: BLE001 - any failure means unhealthy
         logger.warning("Health check: the database did not answer: %r", error)
         checks["database"] = "error"
@@ -133,6 +154,12 @@ class ThrottledLoginView(LoginView):
     def post(self, request, *args, **kwargs):
         username = request.POST.get("username", "")
         if ratelimit.login_locked_out(request, username):
+            # For the operator: which account is being guessed at, and from where.
+            logger.warning(
+                "Login refused: too many failed attempts for %r from %s",
+                username[:150],
+                ratelimit.client_address(request),
+            )
             context = {"message": ratelimit.login_lockout_message()}
             response = render(request, "errors/429.html", context, status=429)
             response["Retry-After"] = str(settings.LOGIN_LOCKOUT_MINUTES * 60)

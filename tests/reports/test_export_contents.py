@@ -239,3 +239,25 @@ def test_retention_command_refuses_negative_days(db):
 
     with pytest.raises(CommandError, match="cannot be negative"):
         call_command("expire_participant_links", "--days", "-5")
+
+
+def test_the_spreadsheet_export_opens_in_finnish_excel(db, client, staff_user):
+    """Semicolons and a byte-order mark: Finnish and Swedish Excel split the columns and show
+    ä and ö right when the file is opened by a double click."""
+    import io
+    import zipfile
+
+    conversation = make_conversation("excel")
+    seed = make_seed(conversation, text="Enemmän penkkejä; myös varjoon")
+    services.vote_cast(participant=make_participant(conversation), statement_id=seed.pk, choice=1)
+    client.force_login(staff_user)
+    response = client.get(f"/reports/{conversation.slug}/export.zip?excel=1")
+    assert response.status_code == 200
+    assert "polis-export-excel.zip" in response["Content-Disposition"]
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+        raw = archive.read(f"{conversation.slug}/comments.csv")
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:3] == ["timestamp", "datetime", "comment-id"]
+    assert rows[1][-1] == "Enemmän penkkejä; myös varjoon"
+    assert raw.count(b"\r\n") == 2

@@ -536,3 +536,22 @@ def test_health_says_which_part_failed_to_anyone_and_how_only_to_the_log(client,
     assert response.json() == {"status": "error", "checks": {"database": "ok", "broker": "error"}}
     assert "Error" not in response.content.decode()
     assert "broker did not answer" in caplog.text and "Error" in caplog.text
+
+
+def test_health_is_not_ok_on_a_database_that_lacks_migrations(db, client, monkeypatch):
+    """An empty database answers SELECT 1 but every page would be a 500: the operator (and the
+    load balancer) must see that before residents do."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    from voxit import views
+
+    monkeypatch.setattr(views, "_migrated", False)
+    real_plan = MigrationExecutor.migration_plan
+    monkeypatch.setattr(
+        MigrationExecutor, "migration_plan", lambda self, targets, clean_start=False: [("pending", False)]
+    )
+    response = client.get("/health/")
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == "not migrated"
+    monkeypatch.setattr(MigrationExecutor, "migration_plan", real_plan)
+    assert client.get("/health/").status_code == 200  # the test database is migrated

@@ -280,16 +280,19 @@ def test_limits_fail_open_when_redis_is_down(conversation):
         }
     },
 )
-def test_failed_logins_still_lock_out_while_the_cache_is_down(db):
+def test_failed_logins_still_lock_out_while_the_cache_is_down(db, caplog):
     """Password guessing does not get unlimited tries by waiting for Redis to fail."""
     make_user("moderator2", moderator=True)
     client = browser()
     for _attempt in range(3):
         response = client.post("/accounts/login/", {"username": "moderator2", "password": "wrong"})
         assert response.status_code == 200
-    locked = client.post("/accounts/login/?lang=en", {"username": "moderator2", "password": PASSWORD})
+    with caplog.at_level("WARNING", logger="voxit.views"):
+        locked = client.post("/accounts/login/?lang=en", {"username": "moderator2", "password": PASSWORD})
     assert locked.status_code == 429
     assert "_auth_user_id" not in client.session
+    # The operator's log names the account and the address.
+    assert "too many failed attempts for 'moderator2' from 127.0.0.1" in caplog.text
 
 
 @override_settings(LOGIN_FAILURES_LIMIT=3, LOGIN_LOCKOUT_MINUTES=15)
