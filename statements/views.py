@@ -165,7 +165,8 @@ def statement_new(request, slug):
             context["error"] = error.message
         else:
             messages.success(request, _("Thank you! Your statement is waiting for moderation."))
-            return HttpResponseRedirect(reverse("statements:mine", kwargs={"slug": conversation.slug}))
+            # Opens at the thanks (#messages), where a screen reader and the eye land.
+            return HttpResponseRedirect(reverse("statements:mine", kwargs={"slug": conversation.slug}) + "#messages")
     elif request.method != "GET":
         from django.http import HttpResponseNotAllowed
 

@@ -89,7 +89,9 @@ def test_resident_votes_without_reload_changes_an_answer_switches_language_and_a
     # Add a statement; it shows as awaiting moderation in "my statements".
     page.goto(f"{live_server.url}/c/{SLUG}/statements/new/")
     submit_statement(page, "Puistoihin lisää penkkejä ja varjoa")
-    assert page.url.endswith(f"/c/{SLUG}/statements/mine/")
+    # The page opens at the thanks, which has the focus (a screen reader reads it first).
+    assert page.url.endswith(f"/c/{SLUG}/statements/mine/#messages")
+    assert page.evaluate("document.activeElement.id") == "messages"
     mine = page.locator(".my-statement", has_text="Puistoihin lisää penkkejä ja varjoa")
     assert "Awaiting moderation" in mine.inner_text()
     assert Statement.objects.get(text="Puistoihin lisää penkkejä ja varjoa").status == "pending"
@@ -232,7 +234,7 @@ def test_a_very_long_word_does_not_make_resident_pages_scroll_sideways(
     measure("similar-statements step")
     with page.expect_navigation():
         page.locator("form.statement-form button[type=submit]").click()  # send anyway
-    assert page.url.endswith("/statements/mine/")
+    assert page.url.endswith("/statements/mine/#messages")
     measure("my statements")
     for path in (f"/c/{SLUG}/s/{published.pk}/", f"/c/{SLUG}/results/"):
         page.goto(base + path)

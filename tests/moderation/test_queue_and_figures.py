@@ -413,8 +413,12 @@ def test_a_refused_decision_keeps_what_the_moderator_typed_beside_its_message(
         rf'<p class="error-summary" role="alert" id="decision-error-{statement.pk}"[^>]*autofocus>([^<]*)</p>', html
     )
     assert error and "#999999 is not a published or pending statement" in error.group(1)
-    assert f'id="text-{statement.pk}" name="text" rows="3">Puistoihin tarvitaan lisää penkkejä</textarea>' in html
-    assert 'name="explanation" rows="2">Sama ajatus kuin toisessa</textarea>' in html
+    typed = rf'id="text-{statement.pk}" name="text" rows="3"[^>]*>Puistoihin tarvitaan lisää penkkejä</textarea>'
+    assert re.search(typed, html)
+    assert re.search(r'name="explanation" rows="2"[^>]*>Sama ajatus kuin toisessa</textarea>', html)
+    # The number given is the field at fault, and the message describes it.
+    duplicate = re.search(rf'<input type="number" id="duplicate-{statement.pk}"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in duplicate and f'aria-describedby="decision-error-{statement.pk}"' in duplicate
     assert '<option value="duplicate" selected>' in html and 'value="999999"' in html
     # Once shown, the queue is as before.
     again = client.get(queue_url + "?lang=en").content.decode()

@@ -513,7 +513,7 @@ def test_double_submissions_through_the_html_forms_leave_one_vote_and_one_statem
     assert 'name="confirm" value="1"' in offered.content.decode()
     confirmed = {"csrfmiddlewaretoken": _form_token(offered), "text": text, "confirm": "1"}
     first = resident.post(url, confirmed)
-    assert first.status_code == 302 and first["Location"].endswith("/statements/mine/")
+    assert first.status_code == 302 and first["Location"].endswith("/statements/mine/#messages")
     again = resident.post(url, confirmed)
     assert again.status_code == 400  # the form again, saying it was already sent
     shown = again.content.decode()

@@ -147,12 +147,19 @@ def test_statement_page_lets_a_resident_vote_on_that_statement(english, conversa
     statement_url = url("statement", conversation, statement_id=seeds[4].pk)
     html = page(english, statement_url)
     assert seeds[4].text in html and card_statement_id(html) == seeds[4].pk
+    # The form returns to this page at the outcome, said in the card beside the statement.
+    assert f'name="next" value="{statement_url}#vote-message"' in html
     response = english.post(
         url("vote", conversation),
-        {"statement": seeds[4].pk, "choice": "pass", "next": statement_url},
+        {"statement": seeds[4].pk, "choice": "pass", "next": statement_url + "#vote-message"},
     )
-    assert response["Location"] == statement_url
+    assert response["Location"] == statement_url + "#vote-message"
     answered = page(english, statement_url)
+    in_card = (
+        r'<section class="card"[^>]*>\s*<h2[^>]*>[^<]*</h2>\s*'
+        r'<p class="message message-success" id="vote-message" tabindex="-1">Your answer was saved.</p>'
+    )
+    assert re.search(in_card, answered)
     assert re.search(r"Your answer:\s*<strong>Pass</strong>", answered)
     # Answered, the three are toggle buttons for assistive technology: one pressed, two not.
     pressed = dict(re.findall(r'value="(agree|disagree|pass)" class="[^"]*" aria-pressed="(true|false)"', answered))
@@ -297,8 +304,10 @@ def test_submitted_statement_shows_as_awaiting_moderation_in_my_statements(engli
     english.get(url("conversation", conversation))
     response = english.post(url("statement_new", conversation), {"text": "More benches by the sea"})
     assert response.status_code == 302
-    assert response["Location"] == url("mine", conversation)
-    html = page(english, response["Location"])
+    # It opens at the thanks, which can take the focus.
+    assert response["Location"] == url("mine", conversation) + "#messages"
+    html = page(english, url("mine", conversation))
+    assert '<div class="messages" id="messages" role="status" aria-live="polite" tabindex="-1">' in html
     assert "More benches by the sea" in html
     assert "Awaiting moderation" in html
     assert Statement.objects.get().status == Statement.Status.PENDING
