@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, validate_slug
 from django.db import connection, transaction
@@ -273,7 +274,8 @@ def conversation_export_polis(
         commenters = len({row[4] for row in statements if row[4] is not None})
         rows = [
             ("topic", spreadsheet_safe(conversation.title)),
-            ("url", ""),
+            # The conversation's public address where SITE_URL says where Voxit is served.
+            ("url", f"{settings.SITE_URL}/c/{conversation.slug}/" if settings.SITE_URL else ""),
             ("views", ""),
             ("voters", len(voters)),
             ("voters-in-conv", len(result.in_conv_ids) if result is not None else 0),

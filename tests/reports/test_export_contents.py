@@ -33,6 +33,14 @@ def _export(conversation, folder):
     return folder
 
 
+def test_summary_gives_the_conversations_address_where_voxit_knows_it(db, tmp_path, settings):
+    settings.SITE_URL = "https://voxit.example.fi"
+    conversation = make_conversation("address")
+    folder = _export(conversation, tmp_path / "export")
+    summary = dict(csv.reader((folder / "summary.csv").open(encoding="utf-8")))
+    assert summary["url"] == "https://voxit.example.fi/c/address/"
+
+
 def test_ids_are_the_reports_numbers_and_do_not_shift_when_a_participant_is_erased(db, tmp_path):
     conversation = make_conversation("ids")
     seeds = [make_seed(conversation, text=f"Statement number {i}") for i in range(3)]
