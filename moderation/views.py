@@ -117,15 +117,17 @@ def _keep_draft(request, statement, error, back: str) -> None:
         "duplicate_of": post.get("duplicate_of", ""),
         "explanation": post.get("explanation", ""),
         "error": str(error),
-        "invalid": _invalid_field(post),
+        "invalid": _invalid_field(post, statement),
     }
 
 
-def _invalid_field(post) -> str | None:
+def _invalid_field(post, statement) -> str | None:
     """The field a refused decision most likely failed on, for the queue to mark it invalid and
     tie the message to it (aria-describedby)."""
     if post.get("decision") == "approve":
-        return "text" if "text" in post else None
+        # Only an edited wording can be at fault; the wording as submitted is not.
+        text = post.get("text")
+        return "text" if text is not None and text.strip() != statement.text else None
     reason = post.get("reason", "")
     if not reason:
         return "reason"

@@ -85,3 +85,15 @@ def test_the_language_switch_returns_to_the_same_filtered_page(moderator, conver
     ).content.decode()
     value = re.search(r'<input type="hidden" name="next" value="([^"]+)">', page).group(1)
     assert value == f"/moderation/log/?conversation={conversation.slug}&amp;action=approve"
+
+
+def test_a_refused_edit_marks_the_wording_and_nothing_else(moderator, conversation, pending):
+    client = _signed_in(moderator)
+    response = client.post(
+        reverse("moderation:decide", args=[pending.pk]), {"decision": "approve", "text": "x" * 500}, follow=True
+    )
+    page = response.content.decode()
+    wording = re.search(rf'<textarea id="text-{pending.pk}"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in wording
+    reason = re.search(rf'<select id="reason-{pending.pk}"[^>]*>', page).group(0)
+    assert "aria-invalid" not in reason
