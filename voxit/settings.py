@@ -371,7 +371,7 @@ if RECLUSTER_SWEEP_MINUTES > 0:
         "schedule": RECLUSTER_SWEEP_MINUTES * 60,
     }
 # Debounce: a burst of votes becomes one run, this long after the first of them.
-RECLUSTER_DELAY_SECONDS = max(env("RECLUSTER_DELAY_SECONDS"), 0.0)
+RECLUSTER_DELAY_SECONDS = env("RECLUSTER_DELAY_SECONDS")  # never negative: checked above
 
 LOGGING = {
     "version": 1,
