@@ -25,7 +25,8 @@ from moderation.errors import AlreadyDecided, InvalidDecision, NotAModerator
 from moderation.models import ModerationAction
 from moderation.permissions import user_can_moderate
 from statements.errors import VoxitError
-from statements.models import Statement, Vote, VoteLog
+from statements.models import Statement, Vote
+from statements.services import vote_cast
 from statements.text import clean_statement_text, statement_text_key
 
 Action = ModerationAction.Action
@@ -277,22 +278,9 @@ def _author_agrees(statement: Statement, now: datetime) -> None:
         return
     if Vote.objects.filter(participant_id=statement.author_id, statement=statement).exists():
         return
-    # Nobody else can answer it before this commits: until then residents see it pending.
-    Vote.objects.create(
-        conversation_id=statement.conversation_id,
-        participant_id=statement.author_id,
-        statement=statement,
-        choice=Vote.Choice.AGREE,
-        created_at=now,
-        updated_at=now,
-    )
-    VoteLog.objects.create(
-        conversation_id=statement.conversation_id,
-        participant_id=statement.author_id,
-        statement=statement,
-        choice=Vote.Choice.AGREE,
-        cast_at=now,
-    )
+    # Nobody else can answer it before this commits: until then residents see it pending. The
+    # statement is published by now (in this transaction), so it is cast as any vote is.
+    vote_cast(participant=statement.author, statement_id=statement.pk, choice=Vote.Choice.AGREE, now=now)
 
 
 def statement_approve(
