@@ -1,5 +1,7 @@
 """Every moderation URL: anonymous and resident → login; plain user → 403; moderator, staff → in."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -100,3 +102,23 @@ def test_login_leads_a_moderator_to_the_dashboard(client, moderator):
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("moderation:dashboard")
+
+
+def test_a_wrong_password_is_told_at_the_fields_and_the_username_is_kept(client, moderator):
+    response = client.post(reverse("login"), {"username": "moderaattori", "password": "wrong"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'role="alert" id="login-error"' in page
+    username = re.search(r'<input type="text" name="username"[^>]*>', page).group(0)
+    password = re.search(r'<input type="password" name="password"[^>]*>', page).group(0)
+    for field in (username, password):
+        assert 'aria-invalid="true"' in field and 'aria-describedby="login-error"' in field
+    # The username stays as typed; the cursor starts in the password, the field to fix.
+    assert 'value="moderaattori"' in username
+    assert "autofocus" in password and "autofocus" not in username
+
+
+def test_the_login_page_marks_no_field_before_a_try(client, db):
+    page = client.get(reverse("login")).content.decode()
+    assert "aria-invalid" not in page and "login-error" not in page
+    assert re.search(r'<input type="text" name="username"[^>]*autofocus', page)
