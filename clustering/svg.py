@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -188,13 +189,9 @@ def bar_chart(series: Series, bucket: str, width: int = 640, height: int = 150) 
             f'height="{h:.2f}" fill="#0000bf"><title>{day.isoformat()}: {value}</title></rect>'
         )
     if series.points:
-        first, last = series.points[0][0], series.points[-1][0]
-        parts.append(
-            f'<text x="{pad_left}" y="{height - 6}" font-size="11">{first.strftime("%d.%m.%Y")}</text>'
-        )
-        parts.append(
-            f'<text x="{width - 4}" y="{height - 6}" font-size="11" text-anchor="end">'
-            f'{last.strftime("%d.%m.%Y")}</text>'
-        )
+        # In the reader's date format (the month as a word in English).
+        first, last = (escape(date_format(series.points[i][0], "SHORT_DATE_FORMAT")) for i in (0, -1))
+        parts.append(f'<text x="{pad_left}" y="{height - 6}" font-size="11">{first}</text>')
+        parts.append(f'<text x="{width - 4}" y="{height - 6}" font-size="11" text-anchor="end">{last}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - only numbers, dates and escaped names

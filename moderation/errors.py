@@ -22,7 +22,7 @@ class AlreadyDecided(VoxitError):
         self.statement = statement
         self.last_action = last_action
         if last_action is not None:
-            when = formats.date_format(timezone.localtime(last_action.created_at), "j.n.Y H:i:s")
+            when = formats.date_format(timezone.localtime(last_action.created_at), "DATETIME_FORMAT")
             message = _(
                 "Statement #%(id)s was already %(action)s by %(who)s at %(when)s. "
                 "Your decision was not saved."

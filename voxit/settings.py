@@ -199,6 +199,8 @@ LOGIN_REDIRECT_URL = "moderation:dashboard"
 LOGOUT_REDIRECT_URL = "statements:conversation_list"
 
 LANGUAGE_CODE = "fi"
+# Date formats per language (voxit/formats): the month as a word in English.
+FORMAT_MODULE_PATH = ["voxit.formats"]
 LANGUAGES = [("fi", _("Finnish")), ("sv", _("Swedish")), ("en", _("English"))]
 LANGUAGE_COOKIE_NAME = "voxit_language"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600

@@ -36,7 +36,8 @@ def url(name, conversation, **kwargs):
 
 
 def local(moment):
-    return timezone.localtime(moment).strftime("%-d.%-m.%Y %H:%M")
+    # As these English pages write a moment: the month as a word (4.12. could be read as April).
+    return timezone.localtime(moment).strftime("%-d %b %Y %H:%M")
 
 
 def test_front_page_lists_open_and_upcoming_conversations_but_not_drafts(english, db):

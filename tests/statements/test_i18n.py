@@ -149,3 +149,33 @@ def test_every_text_is_translated_and_no_translation_is_a_guess(language):
     assert len(entries) > 300
     assert [msgid for flags, msgid, _ in entries if "fuzzy" in flags] == []
     assert [msgid for _flags, msgid, msgstr in entries if not msgstr] == []
+
+
+@pytest.mark.parametrize(
+    ("language", "written"),
+    [("fi", "4.12.2026 15:30"), ("sv", "4.12.2026 15:30"), ("en", "4 Dec 2026 15:30")],
+)
+def test_dates_are_written_as_the_readers_language_writes_them(client, db, language, written):
+    # 4.12. is the 12th of April to many English readers: English spells the month out.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    closes = datetime(2026, 12, 4, 15, 30, tzinfo=ZoneInfo("Europe/Helsinki"))
+    conversation = make_conversation(closes_at=closes, opens_at=closes.replace(month=1), allow_submissions=False)
+    page = client.get(conversation_url(conversation) + f"?lang={language}").content.decode()
+    assert written in page
+    if language == "en":
+        assert "4.12.2026" not in page
+
+
+def test_a_deadline_carries_its_weekday_in_the_readers_language():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from statements.templatetags.voxit_format import day_datetime
+
+    friday = datetime(2026, 12, 4, 13, 0, tzinfo=ZoneInfo("UTC"))  # 15:00 in Helsinki
+    with translation.override("fi"):
+        assert day_datetime(friday) == "pe 4.12.2026 15:00"
+    with translation.override("en"):
+        assert day_datetime(friday) == "Fri 4 Dec 2026 15:00"
