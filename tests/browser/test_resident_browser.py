@@ -97,6 +97,27 @@ def test_resident_votes_without_reload_changes_an_answer_switches_language_and_a
     assert Statement.objects.get(text="Puistoihin lisää penkkejä ja varjoa").status == "pending"
 
 
+def test_a_statement_being_written_survives_a_language_switch_and_is_dropped_once_sent(
+    live_server, resident, conversation
+):
+    page = resident
+    new = f"{live_server.url}/c/{SLUG}/statements/new/"
+    page.goto(new)
+    page.locator("#id_text").press_sequentially("Puistoihin lisää roska-astioita")
+    with page.expect_navigation():
+        page.locator(".language-switch button[value=sv]").click()
+    assert page.locator("html").get_attribute("lang") == "sv"
+    expect(page.locator("#id_text")).to_have_value("Puistoihin lisää roska-astioita")
+    # Away to the conversation and back: still there.
+    page.goto(f"{live_server.url}/c/{SLUG}/")
+    page.goto(new)
+    expect(page.locator("#id_text")).to_have_value("Puistoihin lisää roska-astioita")
+    submit_statement(page, "Puistoihin lisää roska-astioita")
+    assert Statement.objects.filter(text="Puistoihin lisää roska-astioita", status="pending").exists()
+    page.goto(new)
+    expect(page.locator("#id_text")).to_have_value("")  # sent: not offered again
+
+
 def test_resident_without_javascript_votes_by_plain_form_posts(
     live_server, resident_without_js, conversation
 ):
