@@ -156,6 +156,13 @@ def test_staff_pages_fit_a_phone_and_the_admin_forms_are_labelled(live_server, c
             heights = page.eval_on_selector_all(".split", "els => els.map(e => e.getBoundingClientRect().height)")
             assert heights and max(heights) < 80, max(heights)
             assert page.evaluate(overflow) <= 0
+            # The opinion map keeps a readable size (group labels at 15 of its 640 units: at
+            # least 12 px) and scrolls within its own box, which the keyboard can reach.
+            label = page.locator(".opinion-map .group-label text").first.bounding_box()
+            assert label["height"] >= 12, label
+            box = page.locator(".map-scroll")
+            assert box.evaluate("e => e.scrollWidth > e.clientWidth")
+            assert box.get_attribute("tabindex") == "0"
             problems = {}
             for path in ("/admin/statements/conversation/add/", "/admin/statements/conversation/import-polis/"):
                 page.set_viewport_size({"width": 1280, "height": 900})
