@@ -296,13 +296,17 @@ class StatementsAPI(ResidentAPIView):
         )
         data = request.data if isinstance(request.data, dict) else {}
         text = data.get("text")
-        if not isinstance(text, str):
-            raise VoxitError(_("Write the statement before sending it."), code="empty")
-        if not conversation.accepts_statements():
-            raise SubmissionsClosed()
-        statement = services.statement_submit_by_browser(
-            conversation=conversation, browser_token=ensure_browser_token(request._request), text=text
-        )
+        try:
+            if not isinstance(text, str):
+                raise VoxitError(_("Write the statement before sending it."), code="empty")
+            if not conversation.accepts_statements():
+                raise SubmissionsClosed()
+            statement = services.statement_submit_by_browser(
+                conversation=conversation, browser_token=ensure_browser_token(request._request), text=text
+            )
+        except VoxitError:
+            ratelimit.refund_refused(request._request)  # refused, nothing stored: not one of their hour's
+            raise
         # Published statements like it, so a client can suggest voting on them (never others' pending ones).
         similar = selectors.statements_similar_published(conversation=conversation, text=statement.text)
         body = dict(MyStatementSerializer(statement).data)

@@ -111,6 +111,15 @@ return counts
 """
 _count_scripts: dict[str, object] = {}  # per Redis URL, like the clients
 
+# Takes back one count, only from a counter still there (a window that has ended is not revived).
+_REFUND_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+    return redis.call('DECR', KEYS[1])
+end
+return 0
+"""
+_refund_scripts: dict[str, object] = {}
+
 # A batch of counts from one process: INCRBY each key by its count, give a new key its expiry.
 _ADD_SCRIPT = """
 local totals = {}
@@ -310,7 +319,14 @@ def check(request, action: str, *, participant_key: str | None = None) -> None:
         return
     keys = [(key, limit.window) for limit, key in checks]
     # Votes: counted in the process and shared through Redis in batches (see _SharedCounts).
-    counts = _shared_counts.count(keys) if action == "vote" and _redis() is not None else _count_many(keys)
+    if action == "vote" and _redis() is not None:
+        counts = _shared_counts.count(keys)
+    else:
+        now = time.time()
+        counts = _count_many(keys, now=now)
+        mine = [(key, limit.window) for limit, key in checks if limit is per_participant]
+        if mine:  # what refund_refused takes back if the statement is refused (never the address's)
+            request.voxit_counted = (*mine[0], now)
     for (limit, _key), (count, retry_after) in zip(checks, counts, strict=True):
         if count > limit.allowed:
             if action == "statement":  # an hour's limit: "wait a moment" would not be true
@@ -323,6 +339,27 @@ def check(request, action: str, *, participant_key: str | None = None) -> None:
                     )
                 raise RateLimited(message, retry_after=retry_after)
             raise RateLimited(retry_after=retry_after)
+
+
+def refund_refused(request) -> None:
+    """Take back the resident's count of a statement that was refused and not stored (a
+    duplicate, too long, unreadable): a resident told to reword should not lose a statement of
+    their hour for it. The per-address count stays, so refused posts still count against a flood."""
+    counted = getattr(request, "voxit_counted", None)
+    if counted is None:
+        return
+    request.voxit_counted = None
+    key, window, now = counted
+    client = _redis()
+    try:
+        if client is not None:
+            _script(client, _REFUND_SCRIPT, _refund_scripts)(keys=[_window_key(key, window, now)[0]])
+        else:
+            cache.decr(f"rl:{key}:{int(now // window) * window}")
+    except ValueError:  # the window has ended since: nothing to take back
+        pass
+    except Exception:  # noqa: BLE001 - the cache being down must not stop a resident
+        logger.warning("Rate-limit store unavailable; a refused statement stays counted", exc_info=True)
 
 
 def participant_key_for(request, conversation) -> str | None:
@@ -416,11 +453,12 @@ def statement_not_counted(request, conversation) -> bool:
     )
 
 
-def rate_limited(action: str, *, counted_already=None):
+def rate_limited(action: str, *, counted_already=None, refund_on_400=False):
     """Decorator for the HTML views that take a vote or a statement (the API calls ``check``).
 
     ``counted_already(request, conversation)``: true when this POST continues one already counted
-    for the participant (only the per-address limit counts it then).
+    for the participant (only the per-address limit counts it then). ``refund_on_400``: a POST the
+    view refuses (400, nothing stored) is taken back from the participant's count.
     """
 
     def decorator(view):
@@ -439,7 +477,10 @@ def rate_limited(action: str, *, counted_already=None):
                     check(request, action, participant_key=key)
                 except RateLimited as error:
                     return limited_response(request, error, as_json=wants_json(request))
-            return view(request, *args, slug=slug, **kwargs)
+            response = view(request, *args, slug=slug, **kwargs)
+            if refund_on_400 and request.method == "POST" and response.status_code == 400:
+                refund_refused(request)
+            return response
 
         return wrapper
 

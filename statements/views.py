@@ -128,7 +128,7 @@ def _text_keys(statement) -> set[str]:
     }
 
 
-@rate_limited("statement", counted_already=statement_not_counted)
+@rate_limited("statement", counted_already=statement_not_counted, refund_on_400=True)
 def statement_new(request, slug):
     conversation = selectors.conversation_get_visible(slug=slug, user=request.user)
     participant = participant_for(request, conversation)

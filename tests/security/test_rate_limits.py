@@ -450,3 +450,43 @@ def test_empty_sends_do_not_use_up_the_residents_statement_limit(conversation):
     assert submit_form(resident, conversation, "A library bus on Sundays").status_code == 302
     assert submit_form(resident, conversation, "Night buses to the islands").status_code == 429
     assert stored_texts(conversation) == ["A library bus on Sundays", "More benches in the park"]
+
+
+def _refused_statements_leave_the_hour_intact(conversation):
+    make_seed(conversation, "More benches in the park")
+    resident = browser()
+    choose_language(resident, conversation, "en")
+    for _ in range(4):  # the same wording as a published statement: refused, nothing stored
+        refused = submit_form(resident, conversation, "More benches in the park")
+        assert refused.status_code == 400 and "already" in refused.content.decode()
+        assert submit(resident, conversation, "More benches in the park").status_code == 409
+    assert submit_form(resident, conversation, "A library bus on Sundays").status_code == 302
+    assert submit(resident, conversation, "Night buses to the islands").status_code == 201
+    assert submit_form(resident, conversation, "Sauna by the sea").status_code == 429
+    assert stored_texts(conversation) == [
+        "A library bus on Sundays",
+        "More benches in the park",
+        "Night buses to the islands",
+    ]
+
+
+@override_settings(RATE_LIMIT_STATEMENTS_PER_HOUR=2, RATE_LIMIT_IP_STATEMENTS_PER_HOUR=0)
+def test_refused_statements_do_not_use_up_the_residents_limit(conversation):
+    """A resident told their statement exists already, on the form or through the API, still has
+    their hour's statements (the in-process counter, as on the embedded default)."""
+    _refused_statements_leave_the_hour_intact(conversation)
+
+
+@override_settings(RATE_LIMIT_STATEMENTS_PER_HOUR=2, RATE_LIMIT_IP_STATEMENTS_PER_HOUR=0)
+def test_refused_statements_do_not_use_up_the_limit_counted_in_redis(conversation, shared_redis):
+    _refused_statements_leave_the_hour_intact(conversation)
+    assert [int(shared_redis.get(k)) for k in shared_redis.keys("voxit:rl:statement:p:*")] == [3]
+
+
+@override_settings(RATE_LIMIT_STATEMENTS_PER_HOUR=0, RATE_LIMIT_IP_STATEMENTS_PER_HOUR=3)
+def test_refused_statements_still_count_against_the_address(conversation):
+    make_seed(conversation, "More benches in the park")
+    resident = browser()
+    for _ in range(3):
+        assert submit_form(resident, conversation, "More benches in the park").status_code == 400
+    assert submit_form(resident, conversation, "A library bus on Sundays").status_code == 429
