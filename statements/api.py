@@ -39,11 +39,14 @@ class _CsrfCheck(CsrfViewMiddleware):
         return reason
 
 
+_csrf_check = _CsrfCheck(lambda req: None)
+
+
 def _csrf_refused(request) -> bool:
     """Django's CSRF check on a plain Django request, for anonymous residents too."""
-    check = _CsrfCheck(lambda req: None)
-    check.process_request(request)
-    return bool(check.process_view(request, None, (), {}))
+    if "CSRF_COOKIE" not in request.META:  # read by CsrfViewMiddleware already where it has run
+        _csrf_check.process_request(request)
+    return bool(_csrf_check.process_view(request, None, (), {}))
 
 
 class CsrfForEveryone(BasePermission):
@@ -150,12 +153,12 @@ def _statement_data(statement) -> dict:
     return {"id": statement.pk, "text": statement.display_text, "lang": statement.display_language}
 
 
-def _vote_data(vote) -> dict:
+def _vote_data(receipt) -> dict:
     return {
-        "statement": _statement_data(vote.statement),
-        "choice": vote.choice,
-        "choice_name": {1: "agree", -1: "disagree", 0: "pass"}[vote.choice],
-        "updated_at": _vote_updated_at.to_representation(vote.updated_at),
+        "statement": _statement_data(receipt.statement),
+        "choice": receipt.choice,
+        "choice_name": {1: "agree", -1: "disagree", 0: "pass"}[receipt.choice],
+        "updated_at": _vote_updated_at.to_representation(receipt.updated_at),
     }
 
 
@@ -169,13 +172,13 @@ def _vote(request, slug: str, data) -> dict:
     data = data if isinstance(data, dict) else {}
     if not conversation.is_open():
         raise ConversationClosed()
-    vote_input = {
-        "browser_token": ensure_browser_token(request),
-        "statement_id": data.get("statement"),
-        "choice": data.get("choice"),
-    }
+    token = ensure_browser_token(request)
+    vote_input = {"browser_token": token, "statement_id": data.get("statement"), "choice": data.get("choice")}
     try:
-        receipt = services.vote_cast_by_browser(conversation=conversation, **vote_input)
+        receipt = services.vote_cast_by_browser(
+            conversation=conversation, known=selectors.answers_known(conversation=conversation, browser_token=token),
+            **vote_input,
+        )
     except (ConversationClosed, StatementNotVotable):
         # The remembered copy may be of a conversation since closed, or deleted and made again
         # under the same address (another id: its statements are not the remembered one's).
@@ -186,11 +189,12 @@ def _vote(request, slug: str, data) -> dict:
         if not conversation.is_open():
             raise
         receipt = services.vote_cast_by_browser(conversation=conversation, **vote_input)
+    selectors.answers_remember(conversation=conversation, browser_token=token, receipt=receipt)
     following, progress = selectors.statement_next_with_progress(
-        conversation=conversation, participant=receipt.participant, receipt=receipt
+        conversation=conversation, participant=None, receipt=receipt
     )
     return {
-        "vote": _vote_data(receipt.vote),
+        "vote": _vote_data(receipt),
         "next": _statement_data(following) if following else None,
         "progress": {"answered": progress.answered, "total": progress.total},
     }

@@ -374,3 +374,25 @@ class StatementSetVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.conversation_id}: {self.version}"
+
+
+class AnswerCount(models.Model):
+    """How many answers (current votes, one per statement) a participant has: triggers on the
+    vote table keep it (migration 0004), never the app.
+
+    Only a new vote raises it, so the vote statement can tell from it whether the answers a
+    process saw at the participant's previous vote are still all of them, instead of reading
+    every one of them again with each vote (``services.vote_cast_by_browser``). No foreign key,
+    as with ``StatementSetVersion``: the votes' triggers may write the row while a participant
+    is being deleted, and the participant's own trigger removes it after.
+    """
+
+    participant_id = models.BigIntegerField(primary_key=True)
+    answers = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("answer count")
+        verbose_name_plural = _("answer counts")
+
+    def __str__(self) -> str:
+        return f"P{self.participant_id}: {self.answers}"

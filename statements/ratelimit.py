@@ -315,7 +315,9 @@ def check(request, action: str, *, participant_key: str | None = None) -> None:
     # The resident API treats everyone as anonymous (DRF replaces request.user); the signed-in
     # user, kept by the API before that, still decides who is exempt.
     user = getattr(request, "voxit_session_user", None) or getattr(request, "user", None)
-    if not checks or is_exempt(user):
+    # Without a session cookie no one is signed in: the user is not looked up (most votes).
+    signed_in = settings.SESSION_COOKIE_NAME in request.COOKIES
+    if not checks or (signed_in and is_exempt(user)):
         return
     keys = [(key, limit.window) for limit, key in checks]
     # Votes: counted in the process and shared through Redis in batches (see _SharedCounts).

@@ -210,9 +210,10 @@ def statement_next_with_progress(
         version, run, answered = receipt.statements_version, receipt.latest_run, receipt.answered_ids
     else:
         version, run = _routing_key(conversation)
+        participant_id = receipt.participant_id if receipt is not None else participant and participant.pk
         answered = frozenset(
-            Vote.objects.filter(participant=participant).values_list("statement_id", flat=True)
-            if participant is not None and participant.pk is not None
+            Vote.objects.filter(participant_id=participant_id).values_list("statement_id", flat=True)
+            if participant_id is not None
             else ()
         )
     routing = _routing(conversation=conversation, version=version, run=run)
@@ -223,6 +224,51 @@ def statement_next_with_progress(
     statement = Statement.from_db(Statement.objects.db, _PUBLISHED_FIELDS, routing.values[chosen])
     statement.conversation = conversation
     return statement, progress
+
+
+@dataclass(frozen=True)
+class KnownAnswers:
+    """A participant's answers as this process last saw them, and under which statement set."""
+
+    participant_id: int
+    statements_version: int
+    answered_ids: frozenset[int]
+
+
+# Residents' answers as this process saw them after their last vote here, by conversation and
+# browser: the next vote from the same browser gives them to the vote statement, which reads the
+# answers again only if they may have changed since (see ``services.vote_cast_by_browser``). A
+# resident's votes mostly come over one kept-alive connection, so to one process. Bounded by the
+# statement ids held (about 50 bytes each), oldest first out.
+_known_answers: OrderedDict[tuple[int, str], KnownAnswers] = OrderedDict()
+_known_answers_lock = threading.Lock()
+_known_answers_ids = [0]
+_KNOWN_ANSWERS_IDS_KEPT = 200_000
+
+
+def answers_known(*, conversation: Conversation, browser_token: str) -> KnownAnswers | None:
+    return _known_answers.get((conversation.pk, browser_token))
+
+
+def answers_remember(*, conversation: Conversation, browser_token: str, receipt) -> None:
+    """Keep what a vote's receipt says of the participant's answers, for their next vote."""
+    if receipt.answered_ids is None or receipt.statements_version is None:
+        return
+    known = KnownAnswers(
+        participant_id=receipt.participant_id,
+        statements_version=receipt.statements_version,
+        answered_ids=receipt.answered_ids,
+    )
+    key = (conversation.pk, browser_token)
+    with _known_answers_lock:
+        replaced = _known_answers.pop(key, None)
+        if replaced is not None:
+            _known_answers_ids[0] -= len(replaced.answered_ids)
+        _known_answers[key] = known
+        _known_answers_ids[0] += len(known.answered_ids)
+        while _known_answers_ids[0] > _KNOWN_ANSWERS_IDS_KEPT and len(_known_answers) > 1:
+            _key, oldest = _known_answers.popitem(last=False)
+            _known_answers_ids[0] -= len(oldest.answered_ids)
 
 
 def participant_progress(*, conversation: Conversation, participant: Participant | None) -> Progress:

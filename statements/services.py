@@ -3,11 +3,13 @@
 Keyword-only functions; views, the API, commands and tasks call these and nothing else writes.
 """
 
+import functools
 import hashlib
 import re
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -23,7 +25,16 @@ from statements.errors import (
     SubmissionsClosed,
     VoxitError,
 )
-from statements.models import Conversation, Participant, Statement, StatementSetVersion, Vote, VoteLog
+from statements.models import (
+    AnswerCount,
+    Conversation,
+    Participant,
+    Statement,
+    StatementSetVersion,
+    Vote,
+    VoteLog,
+)
+from statements.selectors import KnownAnswers
 from statements.text import clean_statement_text, statement_text_key  # noqa: F401 (re-exported)
 
 CHOICE_NAMES = {"agree": Vote.Choice.AGREE, "disagree": Vote.Choice.DISAGREE, "pass": Vote.Choice.PASS}
@@ -46,6 +57,7 @@ def choice_parse(value) -> int:
     raise VoxitError(_("Choose agree, disagree or pass."), code="invalid_choice")
 
 
+@functools.lru_cache(maxsize=16384)  # a resident's browser sends the same token with every vote
 def browser_key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -188,23 +200,37 @@ def _vote_cast_postgres(*, participant: Participant, statement_id: int, choice: 
 
 # A resident's vote through the API on PostgreSQL, in one statement and one round trip: check the
 # conversation is open, find or create the browser's participant, check the statement is published,
-# upsert the vote, append its log entry, and read what routing needs next (the participant's other
-# answers, the conversation's StatementSetVersion, the latest run). Still all-or-nothing: one
-# statement is atomic. Reads in the statement see the snapshot from before it, so the new vote is
-# added in Python. Nothing in it reads every statement of the conversation: its cost does not
-# grow with their number.
+# upsert the vote, append its log entry, and read what routing needs next: the conversation's
+# StatementSetVersion and latest run, and the participant's answers. Still all-or-nothing: one
+# statement is atomic. Reads in the statement see the snapshot from before it, so the vote itself is
+# added in Python.
+#
+# The answers are read only when the caller does not know them already. Reading them reads every
+# vote of the participant, each on a heap page of its own (votes are stored in the order residents
+# cast them, so one resident's votes lie scattered): as much work for PostgreSQL as the rest of the vote,
+# and growing with every answer. A process that has just answered this browser's previous vote
+# knows its answers (``selectors.answers_known``); they are still its answers exactly when the
+# participant, their answer count (``AnswerCount``, which only a new vote raises) and the statement
+# set's version (which any removal of a statement changes, and with it its votes) are as they were.
+# The statement compares those three and reads the answers only if one differs.
 @dataclass(frozen=True)
 class VoteReceipt:
-    participant: Participant
-    vote: Vote
-    answered_ids: frozenset[int] | None = None  # None: not read, routing reads them itself
+    participant_id: int
+    vote_id: int
+    statement: Statement
+    choice: int
+    updated_at: datetime
+    # What the vote statement read for routing (PostgreSQL); None where it was not read.
     statements_version: int | None = None  # the conversation's StatementSetVersion when cast
     latest_run: tuple | None = None
+    answered_ids: frozenset[int] | None = None  # every statement answered, this one included
 
 
 def _vote_cast_by_browser_sql() -> str:
     from clustering.models import ClusteringRun
 
+    participant_id = "(SELECT id FROM participant LIMIT 1)"
+    answers = "(SELECT answers FROM participant LIMIT 1)"
     return f"""
 WITH open_conversation AS (
     SELECT conversation.id, coalesce(version.version, 0) AS statements_version
@@ -213,11 +239,18 @@ WITH open_conversation AS (
     WHERE conversation.id = %(conversation)s AND conversation.is_published
         AND conversation.opens_at <= %(now)s AND conversation.closes_at > %(now)s
 ), target AS (
-    SELECT {", ".join(_STATEMENT_FIELDS)} FROM {Statement._meta.db_table}
-    WHERE id = %(statement)s AND conversation_id = %(conversation)s AND status = %(published)s
+    -- Found by its id, then checked: planned for a generic plan, the statement read every
+    -- published statement of the conversation through the (conversation, status) index instead.
+    SELECT * FROM (
+        SELECT {", ".join(_STATEMENT_FIELDS)} FROM {Statement._meta.db_table} WHERE id = %(statement)s OFFSET 0
+    ) AS statement
+    WHERE conversation_id = %(conversation)s AND status = %(published)s
 ), known AS (
-    SELECT participant.id FROM {Participant._meta.db_table} AS participant, open_conversation
-    WHERE participant.conversation_id = open_conversation.id AND participant.browser_key = %(key)s
+    SELECT participant.id, coalesce(answer_count.answers, 0) AS answers
+    FROM {Participant._meta.db_table} AS participant
+    JOIN open_conversation ON participant.conversation_id = open_conversation.id
+    LEFT JOIN {AnswerCount._meta.db_table} AS answer_count ON answer_count.participant_id = participant.id
+    WHERE participant.browser_key = %(key)s
 ), created AS (
     INSERT INTO {Participant._meta.db_table} (conversation_id, browser_key, xid, is_demo, created_at)
     SELECT id, %(key)s, NULL, false, %(now)s FROM open_conversation
@@ -226,14 +259,14 @@ WITH open_conversation AS (
     ON CONFLICT (conversation_id, browser_key) WHERE browser_key IS NOT NULL DO NOTHING
     RETURNING id
 ), participant AS (
-    SELECT id FROM known UNION ALL SELECT id FROM created
+    SELECT id, answers FROM known UNION ALL SELECT id, 0 FROM created
 ), upserted AS (
     INSERT INTO {Vote._meta.db_table} AS vote
         (conversation_id, participant_id, statement_id, choice, created_at, updated_at)
     SELECT %(conversation)s, participant.id, target.id, %(choice)s, %(now)s, %(now)s FROM participant, target
     ON CONFLICT (participant_id, statement_id)
     DO UPDATE SET choice = EXCLUDED.choice, updated_at = EXCLUDED.updated_at
-    RETURNING vote.id, vote.created_at
+    RETURNING vote.id
 ), logged AS (
     INSERT INTO {VoteLog._meta.db_table} (conversation_id, participant_id, statement_id, choice, cast_at)
     SELECT %(conversation)s, participant.id, %(statement)s, %(choice)s, %(now)s FROM upserted, participant
@@ -243,14 +276,17 @@ WITH open_conversation AS (
 )
 SELECT
     EXISTS (SELECT 1 FROM open_conversation),
-    (SELECT id FROM participant LIMIT 1),
+    {participant_id},
+    {answers},
     (SELECT array_agg(statement_id) FROM {Vote._meta.db_table}
-     WHERE participant_id = (SELECT id FROM participant LIMIT 1)),
+     WHERE participant_id = {participant_id} AND {answers} > 0
+        AND ({participant_id}, {answers}, (SELECT statements_version FROM open_conversation))
+            IS DISTINCT FROM (%(known_participant)s::bigint, %(known_answers)s::integer, %(known_version)s::bigint)),
     (SELECT statements_version FROM open_conversation),
     (SELECT id FROM latest_run), (SELECT finished_at FROM latest_run),
     cast_vote.*
 FROM (SELECT 1) AS one LEFT JOIN (
-    SELECT upserted.id, upserted.created_at, {", ".join(f"target.{name}" for name in _STATEMENT_FIELDS)}
+    SELECT upserted.id, {", ".join(f"target.{name}" for name in _STATEMENT_FIELDS)}
     FROM upserted, target
 ) AS cast_vote ON true
 """
@@ -261,13 +297,21 @@ _vote_cursors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def vote_cast_by_browser(
-    *, conversation: Conversation, browser_token: str, statement_id, choice, now=None
+    *,
+    conversation: Conversation,
+    browser_token: str,
+    statement_id,
+    choice,
+    now=None,
+    known: KnownAnswers | None = None,
 ) -> VoteReceipt:
     """A resident's vote from their browser: the participant is created on the first one.
 
     Same outcomes and errors as :func:`participant_get_or_create` followed by :func:`vote_cast`
     (which is what runs off PostgreSQL, on input those would refuse, and when two first votes of
-    one browser race); on PostgreSQL's happy path it takes one round trip.
+    one browser race); on PostgreSQL's happy path it takes one round trip, and the receipt carries
+    the participant's answers, read in it unless ``known`` (what this process saw of them last)
+    is still right.
     """
     now = now or timezone.now()
     try:
@@ -309,41 +353,40 @@ def vote_cast_by_browser(
             "now": now,
             "published": Statement.Status.PUBLISHED.value,
             "succeeded": ClusteringRun.Status.SUCCEEDED.value,
+            "known_participant": known.participant_id if known else None,
+            "known_answers": len(known.answered_ids) if known else None,
+            "known_version": known.statements_version if known else None,
         },
         prepare=True,
     )
     row = cursor.fetchone()
-    is_open, participant_id, answered, statements_version, run_id, run_finished, vote_id, created_at = row[:8]
-    statement_values = row[8:]
+    is_open, participant_id, answers, answered, statements_version, run_id, run_finished, vote_id = row[:8]
     if not is_open:
         raise ConversationClosed()
     if participant_id is None:  # two first votes of one browser raced: the other created it
         return _vote_cast_by_browser_plain(
             conversation=conversation, browser_token=browser_token, statement_id=statement_id, choice=choice, now=now
         )
-    participant = Participant(pk=participant_id, conversation=conversation, browser_key=browser_key(browser_token))
-    participant._state.adding = False
-    participant._state.db = connection.alias
     if vote_id is None:
         raise StatementNotVotable()
-    statement = Statement.from_db(connection.alias, _STATEMENT_FIELDS, statement_values)
+    statement = Statement.from_db(connection.alias, _STATEMENT_FIELDS, row[8:])
     statement.conversation = conversation
     conversation_recluster_request(conversation_id=conversation.pk)
-    vote = Vote(
-        pk=vote_id,
-        conversation=conversation,
-        participant=participant,
+    if answered is not None:
+        before = frozenset(answered)
+    elif answers:  # unchanged since ``known`` was seen: the statement did not read them again
+        before = known.answered_ids
+    else:
+        before = frozenset()
+    return VoteReceipt(
+        participant_id=participant_id,
+        vote_id=vote_id,
         statement=statement,
         choice=parsed_choice,
-        created_at=created_at,
         updated_at=now,
-    )
-    return VoteReceipt(
-        participant=participant,
-        vote=vote,
-        answered_ids=frozenset(answered or ()) | {statement.pk},
         statements_version=statements_version,
         latest_run=(run_id, run_finished) if run_id is not None else None,
+        answered_ids=before | {statement.pk},
     )
 
 
@@ -356,7 +399,13 @@ def _vote_cast_by_browser_plain(*, conversation, browser_token, statement_id, ch
         raise StatementNotVotable()
     participant = participant_get_or_create(conversation=conversation, browser_token=browser_token)
     vote = vote_cast(participant=participant, statement_id=statement_id, choice=choice, now=now)
-    return VoteReceipt(participant=participant, vote=vote)
+    return VoteReceipt(
+        participant_id=participant.pk,
+        vote_id=vote.pk,
+        statement=vote.statement,
+        choice=vote.choice,
+        updated_at=vote.updated_at,
+    )
 
 
 def statement_submit_by_browser(*, conversation: Conversation, browser_token: str, text: str, now=None) -> Statement:
