@@ -84,6 +84,10 @@ def _request_coalesced(conversation_id: int) -> None:
     """Count the request now, or leave it to the window's flush (with a broker only)."""
     global _burst_flusher
     now = time.monotonic()
+    # Already pending in an open window (most votes of a burst): nothing to add. Read without the
+    # lock; a window flushed meanwhile has queued a run that starts after this vote's commit.
+    if conversation_id in _burst_pending and _burst_window_ends.get(conversation_id, 0.0) > now:
+        return
     with _burst_guard:
         if _burst_window_ends.get(conversation_id, 0.0) > now:
             _burst_pending.add(conversation_id)

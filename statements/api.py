@@ -5,6 +5,7 @@ import json
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
@@ -15,6 +16,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from statements import ratelimit, selectors, services
 from statements.errors import ConversationClosed, StatementNotVotable, SubmissionsClosed, VoxitError
+from statements.models import statement_shown
 from statements.participants import ensure_browser_token, participant_for
 from statements.serializers import (
     ConversationSerializer,
@@ -145,20 +147,29 @@ class NextStatementAPI(ResidentAPIView):
 
 
 # The vote answer by hand, field for field what VoteSerializer and StatementSerializer give (the
-# schema still names them): building a ModelSerializer's fields costs more than the vote itself.
-_vote_updated_at = serializers.DateTimeField()
+# schema still names them): building a ModelSerializer's fields costs more than the vote itself,
+# and so do the model instances they would read.
 
 
-def _statement_data(statement) -> dict:
-    return {"id": statement.pk, "text": statement.display_text, "lang": statement.display_language}
+def _statement_data(values) -> dict:
+    """A statement from its row (id, conversation_id, text, text_fi, text_sv, text_en, ...)."""
+    text, language = statement_shown(*values[2:6])
+    return {"id": values[0], "text": text, "lang": language}
+
+
+def _datetime_data(value) -> str:
+    # DRF's DateTimeField in ISO 8601: in the default time zone (Voxit activates no other), and
+    # "Z" for UTC. DRF looks up the current time zone through two context-local reads per call.
+    text = value.astimezone(timezone.get_default_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _vote_data(receipt) -> dict:
     return {
-        "statement": _statement_data(receipt.statement),
+        "statement": _statement_data(receipt.statement_values),
         "choice": receipt.choice,
         "choice_name": {1: "agree", -1: "disagree", 0: "pass"}[receipt.choice],
-        "updated_at": _vote_updated_at.to_representation(receipt.updated_at),
+        "updated_at": _datetime_data(receipt.updated_at),
     }
 
 
@@ -190,7 +201,7 @@ def _vote(request, slug: str, data) -> dict:
             raise
         receipt = services.vote_cast_by_browser(conversation=conversation, **vote_input)
     selectors.answers_remember(conversation=conversation, browser_token=token, receipt=receipt)
-    following, progress = selectors.statement_next_with_progress(
+    following, progress = selectors.statement_next_values_with_progress(
         conversation=conversation, participant=None, receipt=receipt
     )
     return {

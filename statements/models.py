@@ -27,6 +27,19 @@ def localized_language(obj, field: str, language: str | None = None) -> str:
     return "fi"
 
 
+def statement_shown(text: str, text_fi: str, text_sv: str, text_en: str) -> tuple[str, str]:
+    """A statement's wording in the reader's language, and the language of that wording for its
+    ``lang`` attribute: the reader's when the statement has that translation, Finnish when the
+    wording shown is its Finnish text, and "" (unknown, as HTML has it) for a resident's own
+    wording in a language not recorded. Takes the texts, so that the vote's answer can show a
+    statement from the row it read without building a model instance."""
+    language = (translation.get_language() or "fi")[:2]
+    translated = text_fi if language == "fi" else text_sv if language == "sv" else text_en if language == "en" else ""
+    if translated:
+        return translated, language
+    return text, "fi" if text_fi and text_fi == text else ""
+
+
 class ConversationQuerySet(models.QuerySet):
     def published(self):
         return self.filter(is_published=True)
@@ -269,24 +282,12 @@ class Statement(models.Model):
 
     @property
     def display_text(self) -> str:
-        language = (translation.get_language() or "fi")[:2]
-        if language in LANGUAGE_CODES:
-            value = getattr(self, f"text_{language}", "")
-            if value:
-                return value
-        return self.text
+        return statement_shown(self.text, self.text_fi, self.text_sv, self.text_en)[0]
 
     @property
     def display_language(self) -> str:
-        """The language of ``display_text``, for its ``lang`` attribute: the reader's when the
-        statement has that translation, Finnish when the wording shown is its Finnish text, and
-        "" (unknown, as HTML has it) for a resident's own wording in a language not recorded."""
-        language = (translation.get_language() or "fi")[:2]
-        if language in LANGUAGE_CODES and getattr(self, f"text_{language}", ""):
-            return language
-        if self.text_fi and self.text_fi == self.text:
-            return "fi"
-        return ""
+        """The language of ``display_text``, for its ``lang`` attribute (see ``statement_shown``)."""
+        return statement_shown(self.text, self.text_fi, self.text_sv, self.text_en)[1]
 
     @property
     def text_language(self) -> str:

@@ -7,6 +7,7 @@ them). A limit protects the service, not the count of votes: if the cache is dow
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -73,6 +74,7 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+@functools.lru_cache(maxsize=16384)  # the same resident and address with every vote
 def _digest(value: str) -> str:
     return hashlib.blake2s(value.encode(), digest_size=12).hexdigest()
 

@@ -206,6 +206,26 @@ def statement_next_with_progress(
     otherwise one query reads the routing key and one the participant's answers (none for a
     browser that has not taken part).
     """
+    values, progress = statement_next_values_with_progress(
+        conversation=conversation, participant=participant, rng=rng, receipt=receipt
+    )
+    if values is None:
+        return None, progress
+    statement = Statement.from_db(Statement.objects.db, _PUBLISHED_FIELDS, values)
+    statement.conversation = conversation
+    return statement, progress
+
+
+def statement_next_values_with_progress(
+    *,
+    conversation: Conversation,
+    participant: Participant | None,
+    rng: random.Random | None = None,
+    receipt=None,
+) -> tuple[tuple | None, Progress]:
+    """As :func:`statement_next_with_progress`, the statement as its row of ``_PUBLISHED_FIELDS``
+    (id, conversation_id, text, text_fi, text_sv, text_en, status): the vote's answer shows it
+    (``models.statement_shown``) without building a model instance."""
     if receipt is not None and receipt.answered_ids is not None:
         version, run, answered = receipt.statements_version, receipt.latest_run, receipt.answered_ids
     else:
@@ -219,11 +239,7 @@ def statement_next_with_progress(
     routing = _routing(conversation=conversation, version=version, run=run)
     progress = Progress(answered=len(routing.published & answered), total=len(routing.ids))
     chosen = _draw_unanswered(routing, answered, rng) if progress.remaining else None
-    if chosen is None:
-        return None, progress
-    statement = Statement.from_db(Statement.objects.db, _PUBLISHED_FIELDS, routing.values[chosen])
-    statement.conversation = conversation
-    return statement, progress
+    return (routing.values[chosen] if chosen is not None else None), progress
 
 
 @dataclass(frozen=True)

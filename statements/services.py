@@ -11,11 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from clustering.models import ClusteringRun
 from clustering.services import conversation_recluster_request
 from statements.errors import (
     ConversationClosed,
@@ -217,7 +219,7 @@ def _vote_cast_postgres(*, participant: Participant, statement_id: int, choice: 
 class VoteReceipt:
     participant_id: int
     vote_id: int
-    statement: Statement
+    statement_values: tuple  # the statement answered, as (id, conversation_id, text, text_fi, ...)
     choice: int
     updated_at: datetime
     # What the vote statement read for routing (PostgreSQL); None where it was not read.
@@ -227,8 +229,6 @@ class VoteReceipt:
 
 
 def _vote_cast_by_browser_sql() -> str:
-    from clustering.models import ClusteringRun
-
     participant_id = "(SELECT id FROM participant LIMIT 1)"
     answers = "(SELECT answers FROM participant LIMIT 1)"
     return f"""
@@ -325,10 +325,6 @@ def vote_cast_by_browser(
         )
     if not conversation.is_open(now):
         raise ConversationClosed()
-    import psycopg
-
-    from clustering.models import ClusteringRun
-
     if not _vote_cast_by_browser_query:
         _vote_cast_by_browser_query.append(_vote_cast_by_browser_sql())
     # A server-side prepared statement: planning this statement costs more than running it.
@@ -369,8 +365,7 @@ def vote_cast_by_browser(
         )
     if vote_id is None:
         raise StatementNotVotable()
-    statement = Statement.from_db(connection.alias, _STATEMENT_FIELDS, row[8:])
-    statement.conversation = conversation
+    statement_values = row[8:]
     conversation_recluster_request(conversation_id=conversation.pk)
     if answered is not None:
         before = frozenset(answered)
@@ -381,12 +376,12 @@ def vote_cast_by_browser(
     return VoteReceipt(
         participant_id=participant_id,
         vote_id=vote_id,
-        statement=statement,
+        statement_values=statement_values,
         choice=parsed_choice,
         updated_at=now,
         statements_version=statements_version,
         latest_run=(run_id, run_finished) if run_id is not None else None,
-        answered_ids=before | {statement.pk},
+        answered_ids=before | {statement_values[0]},
     )
 
 
@@ -402,7 +397,7 @@ def _vote_cast_by_browser_plain(*, conversation, browser_token, statement_id, ch
     return VoteReceipt(
         participant_id=participant.pk,
         vote_id=vote.pk,
-        statement=vote.statement,
+        statement_values=tuple(getattr(vote.statement, name) for name in _STATEMENT_FIELDS),
         choice=vote.choice,
         updated_at=vote.updated_at,
     )
