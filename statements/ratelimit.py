@@ -314,13 +314,15 @@ def check(request, action: str, *, participant_key: str | None = None) -> None:
     if participant_key:
         checks.insert(0, (per_participant, f"{action}:p:{_digest(participant_key)}"))
     checks = [(limit, key) for limit, key in checks if limit.allowed > 0]
-    # The resident API treats everyone as anonymous (DRF replaces request.user); the signed-in
-    # user, kept by the API before that, still decides who is exempt.
-    user = getattr(request, "voxit_session_user", None) or getattr(request, "user", None)
-    # Without a session cookie no one is signed in: the user is not looked up (most votes).
-    signed_in = settings.SESSION_COOKIE_NAME in request.COOKIES
-    if not checks or (signed_in and is_exempt(user)):
+    if not checks:
         return
+    # The resident API treats everyone as anonymous (DRF replaces request.user); the signed-in
+    # user, kept by the API before that, still decides who is exempt. Without a session cookie
+    # no one is signed in, and the user is not looked up (most votes).
+    if settings.SESSION_COOKIE_NAME in request.COOKIES:
+        user = getattr(request, "voxit_session_user", None) or getattr(request, "user", None)
+        if is_exempt(user):
+            return
     keys = [(key, limit.window) for limit, key in checks]
     # Votes: counted in the process and shared through Redis in batches (see _SharedCounts).
     if action == "vote" and _redis() is not None:
