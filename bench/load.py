@@ -46,7 +46,7 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/voxit_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 SLUG_PREFIX = "bench-"
 STATEMENT_ID = re.compile(rb'name="statement" value="(\d+)"')
-CHOICES = ("agree", "disagree", "pass")
+CHOICES = (b"agree", b"disagree", b"pass")
 
 
 # --------------------------------------------------------------------------------------------
@@ -270,17 +270,22 @@ class Tally:
     busy_cores: float | None = None  # the whole machine's, over the measured seconds (Linux)
 
 
+_CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)")
+
+
 class _Answers(asyncio.Protocol):
     """One kept-alive connection's bytes, cut into HTTP/1.1 answers for the request in flight.
 
-    A protocol rather than asyncio's streams: the streams' reader, writer and their waits cost the
-    load generator about twice its CPU per vote, and on a small machine that CPU is the server's.
+    A protocol rather than asyncio's streams, a timer per request rather than asyncio.timeout:
+    the streams' reader, writer and waits and the timeout's context manager cost the load
+    generator about twice its CPU per vote, and on a small machine that CPU is the server's.
     """
 
     def __init__(self):
         self.transport = None
         self.buffer = bytearray()
         self.waiter: asyncio.Future | None = None
+        self.timer: asyncio.TimerHandle | None = None
         self.head: bytes | None = None
         self.length = 0
         self.closed = False
@@ -290,22 +295,39 @@ class _Answers(asyncio.Protocol):
 
     def data_received(self, data):
         self.buffer += data
-        self._deliver()
+        if self.waiter is not None:
+            self._deliver()
 
     def connection_lost(self, exc):
         self.closed = True
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_exception(ConnectionLost())
+        self._fail(ConnectionLost())
 
-    def expect(self) -> asyncio.Future:
-        self.waiter = asyncio.get_running_loop().create_future()
+    def send(self, data: bytes, timeout: float) -> asyncio.Future:
+        """Write a request; the future gives (head, body), or raises ConnectionLost or TimeoutError."""
+        loop = asyncio.get_running_loop()
+        self.waiter = loop.create_future()
         self.head = None
         if self.closed:
-            self.waiter.set_exception(ConnectionLost())
+            self._fail(ConnectionLost())
+        else:
+            self.timer = loop.call_later(timeout, self._timed_out)
+            self.transport.write(data)
         return self.waiter
 
+    def _timed_out(self):
+        self.timer = None
+        self._fail(TimeoutError())
+        self.transport.abort()  # a late answer must not be taken for the next request's
+
+    def _fail(self, error: Exception):
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(error)
+
     def _deliver(self):
-        if self.waiter is None or self.waiter.done():
+        if self.waiter.done():
             return
         if self.head is None:
             end = self.buffer.find(b"\r\n\r\n")
@@ -313,20 +335,28 @@ class _Answers(asyncio.Protocol):
                 return
             self.head = bytes(self.buffer[:end])
             del self.buffer[: end + 4]
-            found = re.search(rb"(?im)^content-length:\s*(\d+)", self.head)
+            found = _CONTENT_LENGTH.search(self.head)
             self.length = int(found.group(1)) if found else 0
         if len(self.buffer) < self.length:
             return
         body = bytes(self.buffer[: self.length])
         del self.buffer[: self.length]
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
         self.waiter.set_result((self.head, body))
 
 
 class Browser:
-    def __init__(self, host: str, port: int):
-        self.host, self.port = host, port
+    def __init__(self, host: str, port: int, timeout: float):
+        self.host, self.port, self.timeout = host, port, timeout
         self.answers: _Answers | None = None
         self.cookies: dict[str, str] = {}
+        self._cookie_line = b""
+
+    def forget_cookies(self):
+        self.cookies = {}
+        self._cookie_line = b""
 
     async def connect(self):
         loop = asyncio.get_running_loop()
@@ -337,40 +367,33 @@ class Browser:
             self.answers.transport.close()
         self.answers = None
 
-    async def request(self, method: str, path: str, body: bytes = b"", headers: dict | None = None):
+    async def request(self, method: str, path: str, body: bytes = b"", headers: bytes = b""):
+        """(status, body) of one request; ``headers`` are extra header lines, each ending in CRLF."""
         if self.answers is None or self.answers.closed:
             await self.connect()
-        lines = [
-            f"{method} {path} HTTP/1.1",
-            f"Host: {self.host}:{self.port}",
-            "Connection: keep-alive",
-        ]
-        if self.cookies:
-            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
-        for name, value in (headers or {}).items():
-            lines.append(f"{name}: {value}")
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nConnection: keep-alive\r\n".encode()
+            + self._cookie_line
+            + headers
+        )
         if body or method == "POST":
-            lines.append(f"Content-Length: {len(body)}")
-        answer = self.answers.expect()
-        self.answers.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+            head += b"Content-Length: %d\r\n" % len(body)
         try:
-            head, payload = await answer
-        except ConnectionLost:
+            answer_head, payload = await self.answers.send(head + b"\r\n" + body, self.timeout)
+        except (ConnectionLost, TimeoutError):
             await self.close()
             raise
-        status_line, *header_lines = head.decode("latin-1").split("\r\n")
-        status = int(status_line.split(" ", 2)[1])
-        close = False
-        for line in header_lines:
-            name, _, value = line.partition(":")
-            name = name.strip().lower()
-            if name == "set-cookie":
-                cookie, _, _attributes = value.strip().partition(";")
-                key, _, cookie_value = cookie.partition("=")
-                self.cookies[key.strip()] = cookie_value.strip()
-            elif name == "connection" and value.strip().lower() == "close":
-                close = True
-        if close:
+        status = int(answer_head[9:12])
+        lowered = answer_head.lower()
+        if b"set-cookie" in lowered:
+            for line in answer_head.decode("latin-1").split("\r\n")[1:]:
+                name, _, value = line.partition(":")
+                if name.strip().lower() == "set-cookie":
+                    cookie, _, _attributes = value.strip().partition(";")
+                    key, _, cookie_value = cookie.partition("=")
+                    self.cookies[key.strip()] = cookie_value.strip()
+            self._cookie_line = ("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()) + "\r\n").encode()
+        if b"connection: close" in lowered:
             await self.close()
         return status, payload
 
@@ -378,17 +401,14 @@ class Browser:
 async def resident_loop(
     host, port, slug, measure_from, deadline, tally: Tally, rng: random.Random, timeout: float
 ):
-    browser = Browser(host, port)
+    browser = Browser(host, port, timeout)
     vote_path = f"/api/v1/conversations/{slug}/votes/"
     try:
         while time.monotonic() < deadline:
-            browser.cookies = {}  # a new resident: a browser with no cookies yet
+            browser.forget_cookies()  # a new resident: a browser with no cookies yet
             tally.residents += 1
             try:
-                # asyncio.timeout, not wait_for: no extra task per request in the load generator,
-                # whose CPU comes out of the server's share on a small machine.
-                async with asyncio.timeout(timeout):
-                    status, page = await browser.request("GET", f"/c/{slug}/")
+                status, page = await browser.request("GET", f"/c/{slug}/")
             except (ConnectionLost, TimeoutError, OSError):
                 tally.errors["page:connection"] += 1
                 await browser.close()
@@ -400,18 +420,16 @@ async def resident_loop(
                 continue
             found = STATEMENT_ID.search(page)
             statement = int(found.group(1)) if found else None
+            vote_headers = (
+                "Content-Type: application/json\r\nAccept: application/json\r\n"
+                f"X-CSRFToken: {browser.cookies.get('csrftoken', '')}\r\n"
+            ).encode()
             while statement is not None and time.monotonic() < deadline:
-                body = json.dumps({"statement": statement, "choice": rng.choice(CHOICES)}).encode()
-                headers = {
-                    "Content-Type": "application/json",
-                    "Accept": "application/json",
-                    "X-CSRFToken": browser.cookies.get("csrftoken", ""),
-                }
+                body = b'{"statement": %d, "choice": "%s"}' % (statement, rng.choice(CHOICES))
                 measured = time.monotonic() >= measure_from
                 started = time.perf_counter()
                 try:
-                    async with asyncio.timeout(timeout):
-                        status, answer = await browser.request("POST", vote_path, body, headers)
+                    status, answer = await browser.request("POST", vote_path, body, vote_headers)
                 except (ConnectionLost, TimeoutError, OSError):
                     tally.unanswered += 1
                     tally.errors["vote:no-answer"] += 1
