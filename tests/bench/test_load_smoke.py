@@ -73,3 +73,30 @@ def test_load_benchmark_smoke_run_loses_no_vote(db):
         busy = re.search(r"machine CPU +([0-9.]+) of (\d+) cores busy, ([0-9.]+) ms of CPU per vote", result.stdout)
         assert busy, result.stdout[-2000:]
         assert 0 < float(busy[1]) <= int(busy[2]) and float(busy[3]) > 0
+
+
+@pytest.mark.postgres
+def test_vote_cpu_benchmark_runs_and_stores_every_vote(db):
+    """``python -m bench.vote_cpu`` (CPU per vote in one process): figures printed, every vote
+    it cast stored once with its log entry."""
+    require(connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL=postgres://…")
+    settings_dict = connection.settings_dict
+    url = f"postgres://{settings_dict['USER']}@{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}/"
+    env = {**os.environ, "DATABASE_URL": urlunsplit(urlsplit(url)._replace(path="/voxit_bench_smoke"))}
+    env.pop("REDIS_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.vote_cpu", "--votes", "60", "--warmup", "10", "--residents", "4",
+         "--statements", "12", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["votes"] == 60
+    assert figures["app_cpu_ms"] > 0 and figures["wall_ms"] > 0
+    assert figures["stored"] == figures["logged"] == 70  # the warm-up's votes too, each once
+    if sys.platform == "linux" and figures["database_cpu_ms"] is not None:
+        assert figures["database_cpu_ms"] > 0
