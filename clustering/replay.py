@@ -61,6 +61,23 @@ default stays the current Polis rule.  Nor does a replay that runs the 2014-2015
 the switch (seeds 0, 1, 2): ARI 0.65 / 0.65 / 0.38 for D = 2016-01-01, 0.82 for 2017-01-01,
 0.65 / 0.53 / 0.85 for 2018-01-01 and 0.87 for 2019-01-01.  The result hangs on D, and no dated
 Polis commit for such a switch was found, so picking D would be tuning to this one export.
+
+Checked on 2026-12-07, none reaching 0.8 on football-concussions by default.  On the 593
+participants the current rule clusters, Polis' own 2-group split is not a fixed point of k-means on
+our projection: started from it, the groups drift to 396 / 197 (ARI 0.84 -> 0.59), and the
+silhouette prefers k = 4 (0.35 against 0.30 for Polis' split); on Polis' 1,434 the split is stable
+(0.87) and within 0.2 % of the inertia of our own 2-group split, which is why noise decides there.
+Polis' warm starts as its source has them (clusters restarted from their previous members, a new
+cluster seeded with the farthest point, one warm-started group clustering per k from the first k
+base clusters, at most 20 iterations): 0.15-0.16 (seattle falls to 0.44-0.54 when the groups are
+warm-started so); with the older count 0.16-0.40.  Projection variants on the final votes, each
+choosing k = 4: unmoderated statements taken as moderated out 0.10, moderated-out columns dropped
+instead of zeroed 0.17, no sparsity scaling 0.20, pass votes dropped 0.26.  Polis' k choice
+(unweighted silhouette over base-cluster centres, four runs before a new k) is what
+``compute_groups`` does already, and the top two principal axes are well separated (variances 0.57
+/ 0.47 / 0.31), so Polis' power iteration gives the same plane.  Moderation times read off the vote
+log do not separate football from canadian-electoral-reform either.  The older count applied to
+every conversation gives football 0.41 (k = 5) and costs ssis (0.69) and biodiversity (0.85).
 """
 
 from __future__ import annotations
