@@ -322,19 +322,19 @@ def test_lost_database_connection_answers_503_and_later_requests_succeed(
         # log entry are both there (one statement), and nothing is half-written.
         from statements import selectors
 
-        real = selectors.statement_next_with_progress
+        real = selectors.statement_next_values_with_progress
 
         def dies_midway(**kwargs):
             _kill_connection(_backend_pid())
             return real(**kwargs)
 
-        monkeypatch.setattr(selectors, "statement_next_with_progress", dies_midway)
+        monkeypatch.setattr(selectors, "statement_next_values_with_progress", dies_midway)
         midway = post_json(
             resident, api("votes", conversation), {"statement": second.pk, "choice": "pass"}
         )
         assert midway.status_code == 503
         end_of_request()
-        monkeypatch.setattr(selectors, "statement_next_with_progress", real)
+        monkeypatch.setattr(selectors, "statement_next_values_with_progress", real)
         html = Client(raise_request_exception=False, HTTP_HOST="localhost")
         _kill_connection(_backend_pid())
         page = html.get(f"/c/{conversation.slug}/")
