@@ -490,3 +490,21 @@ def test_refused_statements_still_count_against_the_address(conversation):
     for _ in range(3):
         assert submit_form(resident, conversation, "More benches in the park").status_code == 400
     assert submit_form(resident, conversation, "A library bus on Sundays").status_code == 429
+
+
+@override_settings(RATE_LIMIT_VOTES_PER_MINUTE=100, RATE_LIMIT_IP_VOTES_PER_MINUTE=0)
+def test_counts_made_just_before_a_window_ends_still_reach_redis(conversation, shared_redis, monkeypatch):
+    """Votes counted in the process in a window's last moments are added to Redis by the next
+    sync, even when that sync comes after the window has ended."""
+    from statements import ratelimit
+
+    sync = ratelimit._SharedCounts.sync
+    monkeypatch.setattr(ratelimit._SharedCounts, "sync", lambda self: None)  # the batch made by hand
+    statements = [make_seed(conversation, f"Statement {i}") for i in range(3)]
+    resident = browser()
+    assert [vote(resident, conversation, s).status_code for s in statements] == [201] * 3
+    real_time = ratelimit.time.time
+    monkeypatch.setattr(ratelimit.time, "time", lambda: real_time() + 61)  # the minute is over
+    sync(ratelimit._shared_counts)
+    keys = shared_redis.keys("voxit:rl:vote:p:*")
+    assert sum(int(shared_redis.get(key)) for key in keys) == 3
