@@ -19,40 +19,32 @@ from tests.conftest import require
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.postgres
-def test_load_benchmark_smoke_run_loses_no_vote(db):
-    require(connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL=postgres://…")
+def run_bench(module: str, *options: str) -> tuple[subprocess.CompletedProcess, dict]:
+    """Run ``python -m <module> <options> --json`` against a smoke database on the test server;
+    its output and the figures of its last line."""
     settings_dict = connection.settings_dict
     url = f"postgres://{settings_dict['USER']}@{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}/"
     url = urlunsplit(urlsplit(url)._replace(path="/voxit_bench_smoke"))
-    env = {**os.environ, "DATABASE_URL": url}
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.load",
-            "--residents",
-            "2",
-            "--seconds",
-            "2",
-            "--warmup",
-            "1",
-            "--statements",
-            "20",
-            "--pgbench-seconds",
-            "1",
-            "--redis-url",
-            "none",
-            "--json",
-        ],
+        [sys.executable, "-m", module, *options, "--json"],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "DATABASE_URL": url},
         capture_output=True,
         text=True,
         timeout=240,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    return result, json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.postgres
+def test_load_benchmark_smoke_run_loses_no_vote(db):
+    require(connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL=postgres://…")
+    result, figures = run_bench(
+        "bench.load",
+        *("--residents", "2", "--seconds", "2", "--warmup", "1", "--statements", "20"),
+        *("--pgbench-seconds", "1", "--redis-url", "none"),
+    )
     assert set(figures) == {
         "votes_per_s",
         "p50_ms",
@@ -80,21 +72,10 @@ def test_vote_cpu_benchmark_runs_and_stores_every_vote(db):
     """``python -m bench.vote_cpu`` (CPU per vote in one process): figures printed, every vote
     it cast stored once with its log entry."""
     require(connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL=postgres://…")
-    settings_dict = connection.settings_dict
-    url = f"postgres://{settings_dict['USER']}@{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}/"
-    env = {**os.environ, "DATABASE_URL": urlunsplit(urlsplit(url)._replace(path="/voxit_bench_smoke"))}
-    env.pop("REDIS_URL", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.vote_cpu", "--votes", "60", "--warmup", "10", "--residents", "4",
-         "--statements", "12", "--json"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
+    result, figures = run_bench(
+        "bench.vote_cpu",
+        *("--votes", "60", "--warmup", "10", "--residents", "4", "--statements", "12"),
     )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["votes"] == 60
     assert figures["app_cpu_ms"] > 0 and figures["wall_ms"] > 0
     assert figures["stored"] == figures["logged"] == 70  # the warm-up's votes too, each once
