@@ -274,7 +274,8 @@ _CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)")
 
 
 class _Answers(asyncio.Protocol):
-    """One kept-alive connection's bytes, cut into HTTP/1.1 answers for the request in flight.
+    """One kept-alive connection's bytes, cut into HTTP/1.1 answers for the request in flight
+    (answers with a Content-Length, as every Voxit page and vote answer has; not chunked ones).
 
     A protocol rather than asyncio's streams, a timer per request rather than asyncio.timeout:
     the streams' reader, writer and waits and the timeout's context manager cost the load
@@ -360,7 +361,8 @@ class Browser:
 
     async def connect(self):
         loop = asyncio.get_running_loop()
-        _transport, self.answers = await loop.create_connection(_Answers, self.host, self.port)
+        async with asyncio.timeout(self.timeout):  # once per connection, not per request
+            _transport, self.answers = await loop.create_connection(_Answers, self.host, self.port)
 
     async def close(self):
         if self.answers is not None:

@@ -34,29 +34,30 @@ CHOICES = (b"agree", b"disagree", b"pass")
 
 
 def postgres_ticks() -> int | None:
-    """Clock ticks PostgreSQL's processes have used, ended backends included (they are added to
-    the postmaster's children's times); None where they cannot be read."""
-    total, postmaster = 0, None
+    """Clock ticks the local PostgreSQL server's processes have used, ended backends included
+    (they are added to the postmaster's children's times); None where they cannot be read.
+    PostgreSQL's processes are those whose program is ``postgres``; the postmaster is the one
+    whose parent is not."""
+    processes = {}
     try:
         pids = [entry for entry in os.listdir("/proc") if entry.isdigit()]
     except OSError:
         return None
     for pid in pids:
         try:
-            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-                command = cmdline.read()
             with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
+                text = stat.read()
         except OSError:
             continue
-        if b"postgres" not in command:
-            continue
-        total += int(fields[11]) + int(fields[12])
-        if b"postgres: " not in command:  # the postmaster: its children's times too
-            postmaster = fields
-    if postmaster is None:
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        processes[pid] = (name, fields)
+    postgres = {pid: fields for pid, (name, fields) in processes.items() if name == "postgres"}
+    postmasters = [fields for fields in postgres.values() if fields[1] not in postgres]
+    if len(postmasters) != 1:  # none here, or several servers: not one server's figure
         return None
-    return total + int(postmaster[13]) + int(postmaster[14])
+    total = sum(int(fields[11]) + int(fields[12]) for fields in postgres.values())
+    return total + int(postmasters[0][13]) + int(postmasters[0][14])
 
 
 class Resident:

@@ -254,12 +254,18 @@ class KnownAnswers:
 # Residents' answers as this process saw them after their last vote here, by conversation and
 # browser: the next vote from the same browser gives them to the vote statement, which reads the
 # answers again only if they may have changed since (see ``services.vote_cast_by_browser``). A
-# resident's votes mostly come over one kept-alive connection, so to one process. Bounded by the
-# statement ids held (about 50 bytes each), oldest first out.
+# resident's votes mostly come over one kept-alive connection, so to one process. Bounded by its
+# size, oldest first out: a statement id held costs about 50 bytes, an entry's own objects
+# (key, token, record, set) about as much as a dozen ids; 200,000 of those units make about 10 MB.
 _known_answers: OrderedDict[tuple[int, str], KnownAnswers] = OrderedDict()
 _known_answers_lock = threading.Lock()
-_known_answers_ids = [0]
-_KNOWN_ANSWERS_IDS_KEPT = 200_000
+_known_answers_units = [0]
+_KNOWN_ANSWERS_UNITS_KEPT = 200_000
+_ENTRY_UNITS = 12
+
+
+def _units(known: KnownAnswers) -> int:
+    return len(known.answered_ids) + _ENTRY_UNITS
 
 
 def answers_known(*, conversation: Conversation, browser_token: str) -> KnownAnswers | None:
@@ -267,24 +273,30 @@ def answers_known(*, conversation: Conversation, browser_token: str) -> KnownAns
 
 
 def answers_remember(*, conversation: Conversation, browser_token: str, receipt) -> None:
-    """Keep what a vote's receipt says of the participant's answers, for their next vote."""
-    if receipt.answered_ids is None or receipt.statements_version is None:
+    """Keep what a vote's receipt says of the participant's answers, for their next vote (and
+    forget an earlier copy when the receipt's may not be kept)."""
+    key = (conversation.pk, browser_token)
+    if not receipt.answers_to_keep:
+        if key in _known_answers:
+            with _known_answers_lock:
+                replaced = _known_answers.pop(key, None)
+                if replaced is not None:
+                    _known_answers_units[0] -= _units(replaced)
         return
     known = KnownAnswers(
         participant_id=receipt.participant_id,
         statements_version=receipt.statements_version,
         answered_ids=receipt.answered_ids,
     )
-    key = (conversation.pk, browser_token)
     with _known_answers_lock:
         replaced = _known_answers.pop(key, None)
         if replaced is not None:
-            _known_answers_ids[0] -= len(replaced.answered_ids)
+            _known_answers_units[0] -= _units(replaced)
         _known_answers[key] = known
-        _known_answers_ids[0] += len(known.answered_ids)
-        while _known_answers_ids[0] > _KNOWN_ANSWERS_IDS_KEPT and len(_known_answers) > 1:
+        _known_answers_units[0] += _units(known)
+        while _known_answers_units[0] > _KNOWN_ANSWERS_UNITS_KEPT and len(_known_answers) > 1:
             _key, oldest = _known_answers.popitem(last=False)
-            _known_answers_ids[0] -= len(oldest.answered_ids)
+            _known_answers_units[0] -= _units(oldest)
 
 
 def participant_progress(*, conversation: Conversation, participant: Participant | None) -> Progress:

@@ -5,6 +5,7 @@ Keyword-only functions; views, the API, commands and tasks call these and nothin
 
 import functools
 import hashlib
+import logging
 import re
 import weakref
 from collections.abc import Iterable
@@ -38,6 +39,8 @@ from statements.models import (
 )
 from statements.selectors import KnownAnswers
 from statements.text import clean_statement_text, statement_text_key  # noqa: F401 (re-exported)
+
+logger = logging.getLogger(__name__)
 
 CHOICE_NAMES = {"agree": Vote.Choice.AGREE, "disagree": Vote.Choice.DISAGREE, "pass": Vote.Choice.PASS}
 
@@ -226,6 +229,7 @@ class VoteReceipt:
     statements_version: int | None = None  # the conversation's StatementSetVersion when cast
     latest_run: tuple | None = None
     answered_ids: frozenset[int] | None = None  # every statement answered, this one included
+    answers_to_keep: bool = False  # whether answered_ids may be kept for the next vote (PostgreSQL)
 
 
 def _vote_cast_by_browser_sql() -> str:
@@ -278,10 +282,14 @@ SELECT
     EXISTS (SELECT 1 FROM open_conversation),
     {participant_id},
     {answers},
-    (SELECT array_agg(statement_id) FROM {Vote._meta.db_table}
-     WHERE participant_id = {participant_id} AND {answers} > 0
-        AND ({participant_id}, {answers}, (SELECT statements_version FROM open_conversation))
-            IS DISTINCT FROM (%(known_participant)s::bigint, %(known_answers)s::integer, %(known_version)s::bigint)),
+    -- NULL when the answers were not read; '{{}}' when read and there are none.
+    CASE WHEN ({participant_id}, {answers}, (SELECT statements_version FROM open_conversation))
+            IS DISTINCT FROM (%(known_participant)s::bigint, %(known_answers)s::integer, %(known_version)s::bigint)
+        THEN coalesce(
+            (SELECT array_agg(statement_id) FROM {Vote._meta.db_table} WHERE participant_id = {participant_id}),
+            '{{}}'
+        )
+    END,
     (SELECT statements_version FROM open_conversation),
     (SELECT id FROM latest_run), (SELECT finished_at FROM latest_run),
     cast_vote.*
@@ -367,12 +375,23 @@ def vote_cast_by_browser(
         raise StatementNotVotable()
     statement_values = row[8:]
     conversation_recluster_request(conversation_id=conversation.pk)
-    if answered is not None:
-        before = frozenset(answered)
-    elif answers:  # unchanged since ``known`` was seen: the statement did not read them again
+    answers_trusted = True
+    if answered is None:  # unchanged since ``known`` was seen: the statement did not read them again
         before = known.answered_ids
     else:
-        before = frozenset()
+        before = frozenset(answered)
+        if len(before) != answers:
+            # The count is out of step with the votes (triggers disabled for a repair, a data-only
+            # restore without them): these answers are right, but a later count could match a copy
+            # that is not. Not kept, so every vote of this resident reads them (see selectors).
+            logger.warning(
+                "Answer count %s of participant %s differs from their %s votes; recount AnswerCount "
+                "from statements_vote",
+                answers,
+                participant_id,
+                len(before),
+            )
+            answers_trusted = False
     return VoteReceipt(
         participant_id=participant_id,
         vote_id=vote_id,
@@ -382,6 +401,7 @@ def vote_cast_by_browser(
         statements_version=statements_version,
         latest_run=(run_id, run_finished) if run_id is not None else None,
         answered_ids=before | {statement_values[0]},
+        answers_to_keep=answers_trusted,
     )
 
 

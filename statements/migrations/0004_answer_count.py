@@ -6,6 +6,11 @@ million votes (an import, ``recluster_bench``) updates each participant once, an
 vote adds one. SQLite: row-level triggers. On both, a vote moved to another participant (not
 something the app does) moves its count, and a participant's row goes with the participant.
 An upsert that changes an answer inserts no vote row and leaves the count as it is.
+
+On a live PostgreSQL database the migration first locks the participant and vote tables, in the
+order a vote takes them (creating the vote table's triggers first deadlocked with a vote in
+flight, which held the participant table and waited for the vote table). Votes wait until the
+migration commits, for as long as the initial count takes (a few seconds for millions of votes).
 """
 
 from django.db import migrations, models
@@ -15,6 +20,7 @@ VOTES = "statements_vote"
 PARTICIPANTS = "statements_participant"
 
 POSTGRESQL = [
+    f"LOCK TABLE {PARTICIPANTS}, {VOTES} IN SHARE ROW EXCLUSIVE MODE",
     f"""
 CREATE FUNCTION statements_answer_count_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

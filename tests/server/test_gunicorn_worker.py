@@ -409,3 +409,71 @@ def test_a_worker_freezes_what_survives_each_full_collection():
     finally:
         gc.callbacks[:] = callbacks_before
         gc.unfreeze()
+
+
+class _RecordingSocket:
+    def __init__(self):
+        self.sent: list[bytes] = []
+
+    def sendall(self, data):
+        self.sent.append(bytes(data))
+
+    def shutdown(self, how):
+        self.sent.append(b"<shutdown>")
+
+
+def test_a_response_head_waits_for_its_body_and_leaves_in_one_send():
+    sock = _RecordingSocket()
+    held = gunicorn_worker._HeadHeldSocket(sock)
+    held.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n")
+    assert sock.sent == []
+    held.sendall(b"body")
+    held.sendall(b"more")
+    held.flush()
+    assert sock.sent == [b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody", b"more"]
+    # A response that is only a head goes out when the request ends; anything else asked of the
+    # socket (here a shutdown after an error) sends what is held first.
+    alone, sock = None, _RecordingSocket()
+    alone = gunicorn_worker._HeadHeldSocket(sock)
+    alone.sendall(b"HEAD-ONLY")
+    alone.shutdown(1)
+    assert sock.sent == [b"HEAD-ONLY", b"<shutdown>"]
+
+
+def test_the_date_header_is_the_current_second():
+    calls = []
+
+    def formatted(timestamp=None):
+        calls.append(timestamp)
+        return f"date {timestamp}"
+
+    http_date = gunicorn_worker._http_date_per_second(formatted)
+    first = http_date()
+    assert http_date() == first and len(calls) in (1, 2)  # once a second (twice across a tick)
+    assert first == f"date {int(time.time())}" or first == f"date {int(time.time()) - 1}"
+    assert http_date(1_000_000) == "date 1000000"  # a given time is formatted as asked
+
+
+def test_responses_without_a_body_streamed_or_from_a_file_arrive_whole(server):
+    with server.connect() as sock:
+        reader = Reader(sock)
+        send(sock, "/redirect")
+        status, headers, body = reader.response()
+        assert (status, headers["location"], body) == (302, "/elsewhere", b"")
+        send(sock, "/file")
+        status, _headers, body = reader.response()
+        assert status == 200 and body == (ROOT / "tests" / "server" / "wsgi_app.py").read_bytes()
+        send(sock, "/stream")
+        while b"0\r\n\r\n" not in reader.buffer:
+            reader._fill()
+        head, chunked = reader.buffer.split(b"\r\n\r\n", 1)
+        reader.buffer = b""
+        assert b"transfer-encoding: chunked" in head.lower()
+        assert chunked == b"4\r\none \r\n4\r\ntwo \r\n5\r\nthree\r\n0\r\n\r\n"
+        send(sock, "/anything", method="HEAD")  # a head with a Content-Length, and no body
+        while b"\r\n\r\n" not in reader.buffer:
+            reader._fill()
+        head, reader.buffer = reader.buffer.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 200") and b"\r\ndate: " in head.lower()
+        send(sock, "/after")  # the connection is still in step: no stray bytes came before this
+        assert reader.response()[2].decode().endswith(" /after")
