@@ -273,25 +273,22 @@ def answers_known(*, conversation: Conversation, browser_token: str) -> KnownAns
 
 
 def answers_remember(*, conversation: Conversation, browser_token: str, receipt) -> None:
-    """Keep what a vote's receipt says of the participant's answers, for their next vote (and
-    forget an earlier copy when the receipt's may not be kept)."""
+    """Keep what a vote's receipt says of the participant's answers, for their next vote; an
+    earlier copy is forgotten when the receipt's may not be kept."""
     key = (conversation.pk, browser_token)
-    if not receipt.answers_to_keep:
-        if key in _known_answers:
-            with _known_answers_lock:
-                replaced = _known_answers.pop(key, None)
-                if replaced is not None:
-                    _known_answers_units[0] -= _units(replaced)
-        return
-    known = KnownAnswers(
-        participant_id=receipt.participant_id,
-        statements_version=receipt.statements_version,
-        answered_ids=receipt.answered_ids,
+    known = (
+        KnownAnswers(receipt.participant_id, receipt.statements_version, receipt.answered_ids)
+        if receipt.answers_to_keep
+        else None
     )
+    if known is None and key not in _known_answers:
+        return
     with _known_answers_lock:
         replaced = _known_answers.pop(key, None)
         if replaced is not None:
             _known_answers_units[0] -= _units(replaced)
+        if known is None:
+            return
         _known_answers[key] = known
         _known_answers_units[0] += _units(known)
         while _known_answers_units[0] > _KNOWN_ANSWERS_UNITS_KEPT and len(_known_answers) > 1:
